@@ -1,0 +1,167 @@
+//! The command line, as clap derive types only. Validation of values lives with the commands.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sadfix",
+    version,
+    about = "Find out why SadTalker is not using the GPU, fix its code safely, and prove it",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The SadTalker install (or the app that hosts it); default: walk up from the working directory.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose why SadTalker is not on the GPU, with the fix for each finding.
+    Doctor(DoctorArgs),
+    /// Rewrite the device-selection and batch-size code by syntax (diff, backup, revert).
+    Patch(PatchArgs),
+    /// List every device-selection and batch-size site and what `patch` would do with it.
+    Scan(ScanArgs),
+    /// Run a generation, follow it stage by stage, and judge GPU use against expectations.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PatchArgs {
+    /// Make the CUDA branch of the device selection unconditional (`--cpu` keeps working).
+    #[arg(long, conflicts_with_all = ["cuda_timeout", "revert"])]
+    pub force_gpu: bool,
+    /// Set the default of the `--batch_size` argument (1 to 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64), conflicts_with = "revert")]
+    pub batch_size: Option<u32>,
+    /// Bound the CUDA check: ask a child Python with this deadline instead of calling it inline.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..=3600), conflicts_with = "revert")]
+    pub cuda_timeout: Option<u32>,
+    /// Restore every file sadfix changed to its original bytes.
+    #[arg(long)]
+    pub revert: bool,
+    /// With --revert: restore even files that changed since sadfix wrote them.
+    #[arg(long, requires = "revert")]
+    pub force: bool,
+    /// Only show the diff; write nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Write nothing; exit 1 when something would change (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Print what changed as JSON instead of a diff.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The Python interpreter SadTalker runs with; default: the install's venv, $VIRTUAL_ENV, $CONDA_PREFIX, python3.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Deadline for each probe, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub timeout: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The Python interpreter to run inference.py with (same discovery as doctor).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Driving audio (WAV); default: the install's own example.
+    #[arg(long, value_name = "FILE")]
+    pub audio: Option<PathBuf>,
+    /// Source image; default: the install's own example.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// Passed to inference.py as --batch_size.
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<u32>,
+    /// Passed to inference.py as --size (256 or 512).
+    #[arg(long, value_name = "PX")]
+    pub size: Option<u32>,
+    /// Passed to inference.py as --enhancer (for example gfpgan).
+    #[arg(long, value_name = "NAME")]
+    pub enhancer: Option<String>,
+    /// Passed to inference.py as --preprocess (crop, resize, full, extcrop, extfull).
+    #[arg(long, value_name = "MODE")]
+    pub preprocess: Option<String>,
+    /// Deadline for the whole generation, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
+    pub timeout: f64,
+    /// Telemetry sampling interval, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub interval: u64,
+    /// Write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a timeline picture (SVG) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Record the run as a trace in DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+    /// Build the report from a recorded trace in DIR; runs nothing.
+    #[arg(long, value_name = "DIR")]
+    pub replay: Option<PathBuf>,
+    /// Expectations YAML; default: the guide's numbers, embedded.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Fail the GPU expectations when no GPU telemetry is available instead of skipping them.
+    #[arg(long)]
+    pub require_gpu: bool,
+    /// Arguments passed verbatim to inference.py.
+    #[arg(last = true, value_name = "INFERENCE_ARGS")]
+    pub passthrough: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn force_gpu_and_cuda_timeout_conflict() {
+        let err = Cli::try_parse_from(["sadfix", "patch", "--force-gpu", "--cuda-timeout", "5"])
+            .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn batch_size_out_of_range_is_rejected() {
+        for bad in ["0", "65", "-1", "four"] {
+            assert!(
+                Cli::try_parse_from(["sadfix", "patch", "--batch-size", bad]).is_err(),
+                "{bad} was accepted"
+            );
+        }
+        assert!(Cli::try_parse_from(["sadfix", "patch", "--batch-size", "64"]).is_ok());
+    }
+}

@@ -1,0 +1,44 @@
+//! sadfix: find out why a SadTalker install is not using the GPU, fix its code, prove it.
+//!
+//! `run()` parses the command line, dispatches to one command, and maps the outcome to an exit
+//! code (see `exit`). Commands return values; only `report` writes what the user sees.
+
+pub mod bench;
+pub mod cli;
+pub mod doctor;
+pub mod exit;
+pub mod install;
+pub mod patch;
+pub mod process;
+pub mod report;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use exit::ExitCode;
+
+/// Parse the arguments, run the command, and return the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout and usage errors to stderr itself.
+            let code = if err.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            };
+            let _ = err.print();
+            return code.as_i32();
+        }
+    };
+    let outcome = match &cli.command {
+        Command::Scan(args) => patch::command::scan(&cli.global, args),
+        Command::Patch(args) => patch::command::patch(&cli.global, args),
+        Command::Doctor(args) => doctor::command(&cli.global, args),
+        Command::Bench(args) => bench::command(&cli.global, args),
+    };
+    match outcome {
+        Ok(code) => code.as_i32(),
+        Err(err) => report::error(&err),
+    }
+}

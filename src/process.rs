@@ -1,0 +1,239 @@
+//! Child processes that cannot hang sadfix: each runs in its own process group with a deadline;
+//! past it the group gets SIGTERM, then SIGKILL after a grace period, and is always reaped.
+//!
+//! CUDA initialisation under WSL can hang inside the driver and ignore SIGTERM, so every child
+//! sadfix starts (probes, generations, `py_compile`) goes through here.
+
+use std::io::{self, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
+
+/// How long a child gets between SIGTERM and SIGKILL by default.
+pub const DEFAULT_GRACE: Duration = Duration::from_millis(400);
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Exited by itself with this code.
+    Exited(i32),
+    /// Killed by a signal sadfix did not send.
+    Signaled(i32),
+    /// Ran past its deadline; `needed_kill` says it ignored SIGTERM and took SIGKILL.
+    TimedOut { needed_kill: bool },
+}
+
+impl Ending {
+    fn from_status(status: ExitStatus) -> Self {
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ending::Exited(code),
+            (None, Some(sig)) => Ending::Signaled(sig),
+            (None, None) => Ending::Exited(-1),
+        }
+    }
+}
+
+/// A child in its own process group. Dropping it kills the whole group and reaps the child, so
+/// an early return or a panic never leaves a process behind.
+pub struct GroupChild {
+    child: Child,
+    pgid: libc::pid_t,
+    status: Option<ExitStatus>,
+}
+
+impl GroupChild {
+    /// Spawn `cmd` as the leader of a new process group.
+    pub fn spawn(mut cmd: Command) -> io::Result<Self> {
+        cmd.process_group(0);
+        let child = cmd.spawn()?;
+        let pgid = child.id() as libc::pid_t;
+        Ok(GroupChild {
+            child,
+            pgid,
+            status: None,
+        })
+    }
+
+    /// The leader's process id (also the group id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.child.stdout.take()
+    }
+
+    pub fn take_stderr(&mut self) -> Option<ChildStderr> {
+        self.child.stderr.take()
+    }
+
+    /// Wait for the leader until `deadline`; `None` when it is still running then.
+    pub fn wait_until(&mut self, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+        if let Some(status) = self.status {
+            return Ok(Some(status));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let status = if left.is_zero() {
+            self.child.try_wait()?
+        } else {
+            self.child.wait_timeout(left)?
+        };
+        self.status = status;
+        Ok(status)
+    }
+
+    /// End the whole group: SIGTERM, up to `grace` to exit, then SIGKILL; always reaps the
+    /// leader. Returns whether SIGKILL was needed.
+    pub fn terminate(&mut self, grace: Duration) -> io::Result<bool> {
+        if self.status.is_some() {
+            self.signal_group(libc::SIGKILL);
+            return Ok(false);
+        }
+        self.signal_group(libc::SIGTERM);
+        if let Some(status) = self.child.wait_timeout(grace)? {
+            self.status = Some(status);
+            // Members that ignored SIGTERM while the leader obeyed still go.
+            self.signal_group(libc::SIGKILL);
+            return Ok(false);
+        }
+        self.signal_group(libc::SIGKILL);
+        self.status = Some(self.child.wait()?);
+        Ok(true)
+    }
+
+    /// Kill what is left of the group once the leader has exited (grandchildren that kept a
+    /// pipe open would otherwise keep the readers waiting).
+    pub fn kill_leftovers(&self) {
+        self.signal_group(libc::SIGKILL);
+    }
+
+    fn signal_group(&self, signal: libc::c_int) {
+        // SAFETY: killpg only sends a signal; ESRCH (group already gone) is expected and ignored.
+        unsafe {
+            libc::killpg(self.pgid, signal);
+        }
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        self.signal_group(libc::SIGKILL);
+        if self.status.is_none() {
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What a bounded child left behind.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub ending: Ending,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.ending == Ending::Exited(0)
+    }
+
+    pub fn timed_out(&self) -> bool {
+        matches!(self.ending, Ending::TimedOut { .. })
+    }
+
+    /// The last `n` non-empty lines of stderr, for evidence in a report.
+    pub fn stderr_tail(&self, n: usize) -> String {
+        tail_lines(&String::from_utf8_lossy(&self.stderr), n)
+    }
+}
+
+/// The last `n` non-empty lines of `text`, joined with newlines.
+pub fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Run `cmd` to completion or to `timeout`, capturing both pipes; stdin is closed.
+pub fn run_bounded(mut cmd: Command, timeout: Duration, grace: Duration) -> io::Result<Finished> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = GroupChild::spawn(cmd)?;
+    let out = child.take_stdout().map(read_to_end_thread);
+    let err = child.take_stderr().map(read_to_end_thread);
+    let ending = match child.wait_until(start + timeout)? {
+        Some(status) => {
+            child.kill_leftovers();
+            Ending::from_status(status)
+        }
+        None => Ending::TimedOut {
+            needed_kill: child.terminate(grace)?,
+        },
+    };
+    let elapsed = start.elapsed();
+    Ok(Finished {
+        ending,
+        stdout: join_reader(out),
+        stderr: join_reader(err),
+        elapsed,
+    })
+}
+
+fn read_to_end_thread<R: Read + Send + 'static>(mut pipe: R) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
+fn join_reader(handle: Option<JoinHandle<Vec<u8>>>) -> Vec<u8> {
+    handle.and_then(|h| h.join().ok()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[test]
+    fn captures_output_and_exit_code() {
+        let done = run_bounded(
+            sh("echo out; echo err >&2; exit 3"),
+            Duration::from_secs(10),
+            DEFAULT_GRACE,
+        )
+        .unwrap();
+        assert_eq!(done.ending, Ending::Exited(3));
+        assert_eq!(done.stdout, b"out\n");
+        assert_eq!(done.stderr_tail(5), "err");
+    }
+
+    #[test]
+    fn a_child_that_ignores_sigterm_is_killed_at_the_deadline() {
+        let started = Instant::now();
+        let done = run_bounded(
+            sh("trap '' TERM; sleep 30 & wait; sleep 30"),
+            Duration::from_millis(300),
+            Duration::from_millis(200),
+        )
+        .unwrap();
+        assert_eq!(done.ending, Ending::TimedOut { needed_kill: true });
+        // The grandchild `sleep` held the pipes; killing the group is what lets this return.
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn tail_lines_skips_blank_lines() {
+        assert_eq!(tail_lines("a\n\nb\nc\n\n", 2), "b\nc");
+    }
+}

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod doctor;
 pub mod exit;
+pub mod gpu;
 pub mod install;
 pub mod patch;
 pub mod process;

@@ -21,7 +21,11 @@ fn list(paths: &[PathBuf]) -> impl fmt::Display + '_ {
     struct L<'a>(&'a [PathBuf]);
     impl fmt::Display for L<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            let lines: Vec<String> = self.0.iter().map(|p| format!("  {}", p.display())).collect();
+            let lines: Vec<String> = self
+                .0
+                .iter()
+                .map(|p| format!("  {}", p.display()))
+                .collect();
             f.write_str(&lines.join("\n"))
         }
     }

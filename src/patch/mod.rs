@@ -2,3 +2,6 @@
 //! backup and revert, and the `scan` listing built on the same matching.
 
 pub mod command;
+pub mod site;
+
+pub use site::{Action, Site, SiteKind};

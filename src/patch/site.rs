@@ -1,0 +1,54 @@
+//! What `scan` reports: every device-selection and batch-size site, its shape family, its value,
+//! and what `patch` would do with it. `doctor` reads these too.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which setting a site decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    Device,
+    BatchSize,
+}
+
+/// What `patch` does (or would do) with a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// `--force-gpu` (device) or `--batch-size` (the argparse default) rewrites it.
+    Rewrite,
+    /// Damage from a line-number edit (the forced block repeated): repaired to one block.
+    Repair,
+    /// Already forced to CUDA by an earlier fix (family H): nothing to do.
+    AlreadyForced,
+    /// Hard-coded to CUDA (family F): nothing to do.
+    AlreadyGpu,
+    /// The CUDA check is already bounded by `--cuda-timeout`.
+    AlreadyBounded,
+    /// Listed so the user knows about it, never edited (families I and L, other batch sites).
+    ReportOnly,
+    /// Not PyTorch (family K): sadfix does not touch it.
+    Unsupported,
+}
+
+/// One place in the install's code that selects the device or sets the batch size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    /// Relative to the install root.
+    pub file: PathBuf,
+    /// 1-based line of the start of the site.
+    pub line: usize,
+    pub kind: SiteKind,
+    /// Device sites: the facts' family letter ("A".."L", "HxN" for the repeated block).
+    /// Batch-size sites: the shape ("argparse", "constant", "attribute", "parameter",
+    /// "call_keyword", "slider").
+    pub family: String,
+    /// The current value as written in the code (e.g. `"cpu"`, `2`, or the condition text).
+    pub value: String,
+    pub action: Action,
+    /// The recipe that matched, if any.
+    pub recipe: Option<String>,
+    /// One line on what this is and why the action was chosen.
+    pub note: String,
+}

@@ -1,0 +1,164 @@
+//! What one generation left behind, whether it ran just now or was read from a trace: its
+//! metadata, every output line with its time, and the telemetry samples. A live run and a replay
+//! both produce a `RunRecord`; everything after that (stages, summary, verdicts) is shared.
+//! These types are also the trace format (docs/trace-format.md).
+
+use serde::{Deserialize, Serialize};
+
+/// The trace format version written to `meta.json`.
+pub const TRACE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One line (or one `\r` redraw) of output, `t` seconds after the child started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputLine {
+    pub t: f64,
+    pub stream: Stream,
+    pub text: String,
+}
+
+/// One telemetry sample. A field is `None` when its source is unavailable, never zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub t: f64,
+    /// NVML device utilisation, percent of the sample window with a kernel running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_util: Option<f64>,
+    /// Device memory in use, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_mem_mb: Option<f64>,
+    /// GPU memory of the child's process tree, MiB, where the driver reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_gpu_mem_mb: Option<f64>,
+    /// Video encoder utilisation, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc_util: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_w: Option<f64>,
+    /// CPU of the child's process tree, percent of one core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_pct: Option<f64>,
+    /// Resident memory of the child's process tree, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_mb: Option<f64>,
+}
+
+/// How the generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunEnding {
+    Exited { code: i32 },
+    Signaled { signal: i32 },
+    TimedOut { after_s: f64, needed_kill: bool },
+    Interrupted { needed_kill: bool },
+}
+
+impl RunEnding {
+    pub fn succeeded(self) -> bool {
+        self == RunEnding::Exited { code: 0 }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            RunEnding::Exited { code } => format!("exited with code {code}"),
+            RunEnding::Signaled { signal } => format!("killed by signal {signal}"),
+            RunEnding::TimedOut {
+                after_s,
+                needed_kill,
+            } => format!(
+                "timed out after {after_s:.0} s{}",
+                if needed_kill {
+                    "; it ignored SIGTERM and took SIGKILL"
+                } else {
+                    ""
+                }
+            ),
+            RunEnding::Interrupted { needed_kill } => format!(
+                "interrupted (Ctrl-C){}",
+                if needed_kill {
+                    "; it ignored SIGTERM and took SIGKILL"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+}
+
+/// Where a trace came from: recorded from a real run, or written by hand (synthetic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Recorded,
+    Synthetic,
+}
+
+/// Whether GPU telemetry was there while the run was sampled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuSourceInfo {
+    /// `nvml` or `unavailable`.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// The output video as found after the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoInfo {
+    pub path: String,
+    pub exists: bool,
+    pub size_bytes: Option<u64>,
+    /// From ffprobe; `None` without ffprobe or for a file it cannot read.
+    pub duration_s: Option<f64>,
+    /// Why `duration_s` is missing, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_note: Option<String>,
+}
+
+/// Everything about the run that is not a line or a sample (`meta.json` of a trace).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunMeta {
+    pub trace_version: u32,
+    pub origin: Origin,
+    /// Free text: how the trace was made (a synthetic trace must say so here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub sadfix_version: String,
+    /// Seconds since the Unix epoch when the child started.
+    pub started_unix_s: u64,
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub install: Option<String>,
+    #[serde(default)]
+    pub audio: Option<String>,
+    #[serde(default)]
+    pub audio_s: Option<f64>,
+    /// The `--batch-size` that was passed, if any.
+    #[serde(default)]
+    pub batch_size: Option<u32>,
+    pub interval_ms: u64,
+    pub gpu: GpuSourceInfo,
+    #[serde(default)]
+    pub child_pid: Option<u32>,
+    pub wall_s: f64,
+    pub ending: RunEnding,
+    #[serde(default)]
+    pub output_video: Option<VideoInfo>,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub meta: RunMeta,
+    pub lines: Vec<OutputLine>,
+    pub samples: Vec<Sample>,
+}

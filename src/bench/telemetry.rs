@@ -1,0 +1,248 @@
+//! Telemetry sources behind one trait: NVML for the GPU, sysinfo for the CPU and memory of the
+//! child's process tree, and a replay of recorded samples. A source that cannot measure leaves
+//! its fields `None`; nothing here ever reports a zero it did not read.
+
+use super::record::Sample;
+use nvml_wrapper::enums::device::UsedGpuMemory;
+use nvml_wrapper::Nvml;
+use std::collections::{HashMap, HashSet};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+
+/// What every source sees at one tick.
+pub struct Tick {
+    /// Seconds since the child started.
+    pub t: f64,
+    /// The child (leader of the process group).
+    pub root_pid: u32,
+    /// The child's process tree, filled by the process source (which runs first).
+    pub tree: Vec<u32>,
+}
+
+/// One kind of measurement, read once per tick into the shared sample.
+pub trait TelemetrySource: Send {
+    fn read(&mut self, tick: &mut Tick, sample: &mut Sample);
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// GPU 0 through NVML: device utilisation, memory, encoder, power, and the memory of the
+/// child's processes where the driver reports it (not under WSL).
+pub struct NvmlSource {
+    nvml: Nvml,
+    index: u32,
+}
+
+impl NvmlSource {
+    pub fn new(nvml: Nvml) -> Self {
+        // NVML counts in PCI order; with CUDA_DEVICE_ORDER=PCI_BUS_ID the child's cuda:0 is the same.
+        NvmlSource { nvml, index: 0 }
+    }
+
+    /// The device name, for the report.
+    pub fn device_name(&self) -> Option<String> {
+        self.nvml.device_by_index(self.index).ok()?.name().ok()
+    }
+}
+
+impl TelemetrySource for NvmlSource {
+    fn read(&mut self, tick: &mut Tick, sample: &mut Sample) {
+        let Ok(device) = self.nvml.device_by_index(self.index) else {
+            return;
+        };
+        sample.gpu_util = device.utilization_rates().ok().map(|u| u.gpu as f64);
+        sample.gpu_mem_mb = device.memory_info().ok().map(|m| m.used as f64 / MIB);
+        sample.enc_util = device
+            .encoder_utilization()
+            .ok()
+            .map(|e| e.utilization as f64);
+        sample.power_w = device.power_usage().ok().map(|mw| mw as f64 / 1000.0);
+        if let Ok(procs) = device.running_compute_processes() {
+            let tree: HashSet<u32> = tick.tree.iter().copied().collect();
+            let mut total = None;
+            for p in procs.iter().filter(|p| tree.contains(&p.pid)) {
+                if let UsedGpuMemory::Used(bytes) = p.used_gpu_memory {
+                    *total.get_or_insert(0.0) += bytes as f64 / MIB;
+                }
+            }
+            sample.proc_gpu_mem_mb = total;
+        }
+    }
+}
+
+/// CPU and resident memory of the child's process tree. CPU is the growth of the tree's
+/// accumulated CPU time over sadfix's own clock (exact, unlike sysinfo's percentages, which need
+/// two refreshes at least 200 ms apart).
+pub struct ProcessSource {
+    system: System,
+    ticks: u64,
+    last: Option<(f64, u64)>,
+    tree: Vec<u32>,
+}
+
+impl Default for ProcessSource {
+    fn default() -> Self {
+        ProcessSource {
+            system: System::new(),
+            ticks: 0,
+            last: None,
+            tree: Vec::new(),
+        }
+    }
+}
+
+impl ProcessSource {
+    fn refresh(&mut self, root: u32) {
+        let kind = ProcessRefreshKind::nothing()
+            .with_cpu()
+            .with_memory()
+            .without_tasks();
+        // A full scan (to find new children) once a second; in between only the known tree.
+        if self.ticks.is_multiple_of(4) || self.tree.is_empty() {
+            self.system
+                .refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+            self.tree = tree_of(&self.system, root);
+        } else {
+            let pids: Vec<Pid> = self.tree.iter().map(|&p| Pid::from_u32(p)).collect();
+            self.system
+                .refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
+        }
+        self.ticks += 1;
+    }
+}
+
+impl TelemetrySource for ProcessSource {
+    fn read(&mut self, tick: &mut Tick, sample: &mut Sample) {
+        self.refresh(tick.root_pid);
+        let (mut cpu_ms, mut rss) = (0u64, 0u64);
+        let mut alive = Vec::new();
+        for &pid in &self.tree {
+            if let Some(p) = self.system.process(Pid::from_u32(pid)) {
+                cpu_ms += p.accumulated_cpu_time();
+                rss += p.memory();
+                alive.push(pid);
+            }
+        }
+        tick.tree = alive;
+        if tick.tree.is_empty() {
+            return;
+        }
+        sample.rss_mb = Some(rss as f64 / MIB);
+        if let Some((t0, ms0)) = self.last {
+            let dt = tick.t - t0;
+            if dt > 0.0 {
+                // A child that exited takes its CPU time with it; never report a negative load.
+                let used = cpu_ms.saturating_sub(ms0) as f64 / 1000.0;
+                sample.cpu_pct = Some(100.0 * used / dt);
+            }
+        }
+        self.last = Some((tick.t, cpu_ms));
+    }
+}
+
+/// The child and all its descendants.
+fn tree_of(system: &System, root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (pid, process) in system.processes() {
+        if let Some(parent) = process.parent() {
+            children
+                .entry(parent.as_u32())
+                .or_default()
+                .push(pid.as_u32());
+        }
+    }
+    let mut tree = Vec::new();
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        if system.process(Pid::from_u32(pid)).is_some() {
+            tree.push(pid);
+        }
+        stack.extend(children.get(&pid).into_iter().flatten());
+    }
+    tree
+}
+
+/// Samples recorded earlier, handed out by time: the last recorded sample at or before the tick.
+pub struct ReplaySource {
+    samples: Vec<Sample>,
+}
+
+impl ReplaySource {
+    pub fn new(mut samples: Vec<Sample>) -> Self {
+        samples.sort_by(|a, b| a.t.total_cmp(&b.t));
+        ReplaySource { samples }
+    }
+}
+
+impl TelemetrySource for ReplaySource {
+    fn read(&mut self, tick: &mut Tick, sample: &mut Sample) {
+        let at = self.samples.partition_point(|s| s.t <= tick.t);
+        if let Some(recorded) = at.checked_sub(1).and_then(|i| self.samples.get(i)) {
+            *sample = Sample {
+                t: tick.t,
+                ..recorded.clone()
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_process_source_measures_a_busy_child_and_its_tree() {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c").arg("sh -c 'while :; do :; done' & wait");
+        // Dropping the group child kills the busy grandchild too.
+        let child = crate::process::GroupChild::spawn(cmd).unwrap();
+        let mut source = ProcessSource::default();
+        let start = std::time::Instant::now();
+        let mut last = Sample::default();
+        for _ in 0..3 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut tick = Tick {
+                t: start.elapsed().as_secs_f64(),
+                root_pid: child.id(),
+                tree: Vec::new(),
+            };
+            last = Sample::default();
+            source.read(&mut tick, &mut last);
+            assert!(tick.tree.contains(&child.id()));
+        }
+        drop(child);
+        // The busy loop is a grandchild: only the tree walk sees its CPU.
+        let cpu = last.cpu_pct.expect("cpu measured");
+        assert!(cpu > 20.0, "cpu {cpu}");
+        assert!(last.rss_mb.is_some());
+        assert_eq!(last.gpu_util, None);
+    }
+
+    #[test]
+    fn replay_hands_out_the_sample_in_force_at_each_tick() {
+        let recorded = vec![
+            Sample {
+                t: 0.0,
+                gpu_util: Some(10.0),
+                ..Sample::default()
+            },
+            Sample {
+                t: 1.0,
+                gpu_util: Some(90.0),
+                ..Sample::default()
+            },
+        ];
+        let mut source = ReplaySource::new(recorded);
+        let mut read_at = |t: f64| {
+            let mut tick = Tick {
+                t,
+                root_pid: 1,
+                tree: Vec::new(),
+            };
+            let mut s = Sample::default();
+            source.read(&mut tick, &mut s);
+            s.gpu_util
+        };
+        assert_eq!(read_at(0.5), Some(10.0));
+        assert_eq!(read_at(1.2), Some(90.0));
+    }
+}

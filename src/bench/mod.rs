@@ -1,8 +1,156 @@
-//! `sadfix bench`: run a generation, follow its stages, sample telemetry, judge the result.
+//! `sadfix bench`: run a generation (or replay a recorded one), follow its stages, sample
+//! telemetry, and judge GPU use against the guide's numbers.
+//!
+//! raw output -> `RunRecord` (live or replayed) -> `Timeline` (stages) -> `BenchReport`
+//! (figures and verdicts) -> `report::bench` / `report::svg`.
+
+pub mod expect;
+pub mod judge;
+pub mod live;
+pub mod markers;
+pub mod media;
+pub mod outcome;
+pub mod record;
+pub mod runner;
+pub mod sampler;
+pub mod stages;
+pub mod summary;
+pub mod telemetry;
+pub mod tqdm;
+pub mod trace;
 
 use crate::cli::{BenchArgs, GlobalArgs};
-use crate::exit::ExitCode;
+use crate::exit::{coded, ExitCode};
+use crate::report;
+use anyhow::Context;
+use expect::Expectations;
+use outcome::{build, BenchReport, Build};
+use record::RunRecord;
+use runner::Event;
+use stages::StageParser;
+use std::io::IsTerminal;
+use std::path::Path;
 
-pub fn command(_global: &GlobalArgs, _args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    Ok(crate::report::not_yet_available("bench"))
+pub fn command(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    check_args(args)?;
+    let expectations = match &args.expect {
+        Some(path) => {
+            Expectations::load(path).map_err(|e| coded(ExitCode::Usage, e.to_string()))?
+        }
+        None => Expectations::builtin(),
+    };
+    let (record, replay_of) = match &args.replay {
+        Some(dir) => {
+            let record = trace::read(dir).map_err(|e| {
+                coded(
+                    ExitCode::Usage,
+                    format!("cannot replay {}: {e}", dir.display()),
+                )
+            })?;
+            (record, Some(dir.display().to_string()))
+        }
+        None => (run_live(global, args)?, None),
+    };
+    let mut report = report_of(&record, &expectations, replay_of, args.require_gpu);
+    if let Some(dir) = &args.record {
+        trace::write(dir, &record)
+            .with_context(|| format!("cannot record the trace in {}", dir.display()))?;
+        report.recorded_to = Some(dir.display().to_string());
+    }
+    write_outputs(&report, args)?;
+    Ok(report.exit_code())
+}
+
+/// The report for a record, live or replayed: the same path for both.
+pub fn report_of(
+    record: &RunRecord,
+    expectations: &Expectations,
+    replay_of: Option<String>,
+    require_gpu: bool,
+) -> BenchReport {
+    let timeline = stages::parse(&record.lines, record.meta.wall_s);
+    build(Build {
+        record,
+        timeline: &timeline,
+        expectations,
+        replay_of,
+        require_gpu,
+    })
+}
+
+fn check_args(args: &BenchArgs) -> anyhow::Result<()> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(coded(
+            ExitCode::Usage,
+            "--timeout must be a positive number of seconds",
+        ));
+    }
+    if !(10..=60_000).contains(&args.interval) {
+        return Err(coded(
+            ExitCode::Usage,
+            "--interval must be between 10 and 60000 ms",
+        ));
+    }
+    if args.batch_size == Some(0) {
+        return Err(coded(ExitCode::Usage, "--batch-size must be at least 1"));
+    }
+    if args.replay.is_some() {
+        let live_only = [
+            ("--python", args.python.is_some()),
+            ("--audio", args.audio.is_some()),
+            ("--image", args.image.is_some()),
+            ("--batch-size", args.batch_size.is_some()),
+            ("--size", args.size.is_some()),
+            ("--enhancer", args.enhancer.is_some()),
+            ("--preprocess", args.preprocess.is_some()),
+            ("arguments after --", !args.passthrough.is_empty()),
+        ];
+        if let Some((flag, _)) = live_only.iter().find(|(_, given)| *given) {
+            return Err(coded(
+                ExitCode::Usage,
+                format!("{flag} has no effect with --replay: a replay runs nothing"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn run_live(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<RunRecord> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let install = crate::install::locate(global.root.as_deref(), &cwd)?;
+    let plan = live::plan(&install, args)?;
+    report::note(&report::bench::starting(&plan.argv, &plan.result_dir));
+    let live_line = std::io::stderr().is_terminal();
+    let mut parser = StageParser::new();
+    let mut gpu_now = None;
+    let mut observe = |event: Event| {
+        if !live_line {
+            return;
+        }
+        match event {
+            Event::Line(line) => parser.feed(line),
+            Event::Sample(sample) => gpu_now = sample.gpu_util,
+        }
+        report::bench::progress(parser.current(), gpu_now);
+    };
+    let record = live::run(plan, &install, args, &mut observe)?;
+    if live_line {
+        report::bench::progress_done();
+    }
+    Ok(record)
+}
+
+fn write_outputs(report: &BenchReport, args: &BenchArgs) -> anyhow::Result<()> {
+    report::emit(&report::bench::render(report)).context("cannot write the report")?;
+    if let Some(path) = &args.json {
+        write_file(path, &report::to_json(report))?;
+    }
+    if let Some(path) = &args.svg {
+        write_file(path, &report::svg::timeline(report))?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

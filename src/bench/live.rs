@@ -1,0 +1,252 @@
+//! A live generation: the inference command built from the install and the flags, the media
+//! defaults, the telemetry sources, Ctrl-C handling, and the `RunRecord` that comes out.
+
+use super::media;
+use super::record::{GpuSourceInfo, Origin, RunMeta, RunRecord, TRACE_VERSION};
+use super::runner::{self, Event, RunLimits};
+use super::telemetry::{NvmlSource, ProcessSource, TelemetrySource};
+use crate::cli::BenchArgs;
+use crate::exit::{coded, ExitCode};
+use crate::install::{choose_python, Install};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// SadTalker's own default example media, tried before any other file in the folder.
+const DEFAULT_AUDIO: &[&str] = &["bus_chinese.wav"];
+const DEFAULT_IMAGE: &[&str] = &["full_body_1.png", "art_0.png"];
+
+/// Everything decided before the child starts.
+pub struct Plan {
+    pub command: Command,
+    pub argv: Vec<String>,
+    pub audio: PathBuf,
+    pub audio_s: Option<f64>,
+    pub audio_note: Option<String>,
+    pub result_dir: PathBuf,
+}
+
+pub fn plan(install: &Install, args: &BenchArgs) -> anyhow::Result<Plan> {
+    let script = install.inference_script().ok_or_else(|| {
+        coded(
+            ExitCode::NoInstall,
+            format!(
+                "{}: no inference.py; sadfix bench runs the command-line path (a {} has none)",
+                install.root.display(),
+                install.layout.describe()
+            ),
+        )
+    })?;
+    let env = |var: &str| std::env::var(var).ok();
+    let python = choose_python(args.python.as_deref(), Some(install), &env).ok_or_else(|| {
+        coded(
+            ExitCode::Usage,
+            "no Python found (no venv, no python3 on PATH); pass --python PATH",
+        )
+    })?;
+    let audio = media_file(
+        args.audio.as_deref(),
+        install,
+        "examples/driven_audio",
+        &["wav"],
+        DEFAULT_AUDIO,
+        "--audio",
+    )?;
+    let image = media_file(
+        args.image.as_deref(),
+        install,
+        "examples/source_image",
+        &["png", "jpg", "jpeg"],
+        DEFAULT_IMAGE,
+        "--image",
+    )?;
+    let (audio_s, audio_note) = match media::wav_seconds(&audio) {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(format!("audio length unknown: {e}"))),
+    };
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let result_dir = install.state_dir().join("bench").join(format!(
+        "{}-{}",
+        stamp.as_secs(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&result_dir).with_context(|| {
+        format!(
+            "cannot create the result directory {}",
+            result_dir.display()
+        )
+    })?;
+
+    let mut argv: Vec<String> = vec![
+        python.path.display().to_string(),
+        script.display().to_string(),
+    ];
+    let mut add = |flag: &str, value: String| {
+        argv.push(flag.to_string());
+        argv.push(value);
+    };
+    add("--driven_audio", audio.display().to_string());
+    add("--source_image", image.display().to_string());
+    add("--result_dir", result_dir.display().to_string());
+    if let Some(n) = args.batch_size {
+        add("--batch_size", n.to_string());
+    }
+    if let Some(px) = args.size {
+        add("--size", px.to_string());
+    }
+    if let Some(name) = &args.enhancer {
+        add("--enhancer", name.clone());
+    }
+    if let Some(mode) = &args.preprocess {
+        add("--preprocess", mode.clone());
+    }
+    argv.extend(args.passthrough.iter().cloned());
+    let mut command = Command::new(&argv[0]);
+    // SadTalker resolves gfpgan/weights and ./results from the working directory.
+    command.args(&argv[1..]).current_dir(&install.root);
+    Ok(Plan {
+        command,
+        argv,
+        audio,
+        audio_s,
+        audio_note,
+        result_dir,
+    })
+}
+
+/// The media file given, or the install's own example (SadTalker's default name first).
+fn media_file(
+    given: Option<&Path>,
+    install: &Install,
+    folder: &str,
+    extensions: &[&str],
+    preferred: &[&str],
+    flag: &str,
+) -> anyhow::Result<PathBuf> {
+    if let Some(path) = given {
+        if !path.is_file() {
+            return Err(coded(
+                ExitCode::Usage,
+                format!("{flag} {}: no such file", path.display()),
+            ));
+        }
+        return Ok(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    }
+    let dir = install.root.join(folder);
+    if let Some(p) = preferred.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+        return Ok(p);
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next().ok_or_else(|| {
+        coded(
+            ExitCode::Usage,
+            format!("no example in {}; pass {flag} FILE", dir.display()),
+        )
+    })
+}
+
+/// The telemetry sources for a live run, and what is known about the GPU source.
+pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
+    let mut sources: Vec<Box<dyn TelemetrySource>> = vec![Box::new(ProcessSource::default())];
+    let info = match crate::gpu::open() {
+        Ok(nvml) => {
+            let source = NvmlSource::new(nvml);
+            let device = source.device_name();
+            sources.push(Box::new(source));
+            GpuSourceInfo {
+                source: "nvml".into(),
+                reason: None,
+                device,
+            }
+        }
+        Err(reason) => GpuSourceInfo {
+            source: "unavailable".into(),
+            reason: Some(reason),
+            device: None,
+        },
+    };
+    (sources, info)
+}
+
+/// Run the plan to its end and record it. Ctrl-C ends the child's group, not sadfix.
+pub fn run(
+    plan: Plan,
+    install: &Install,
+    args: &BenchArgs,
+    observe: &mut dyn FnMut(Event),
+) -> anyhow::Result<RunRecord> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let mut ids = Vec::new();
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second Ctrl-C while the group is being ended exits at once.
+        ids.push(signal_hook::flag::register_conditional_shutdown(
+            signal,
+            1,
+            interrupted.clone(),
+        )?);
+        ids.push(signal_hook::flag::register(signal, interrupted.clone())?);
+    }
+    let (sources, gpu) = sources();
+    let limits = RunLimits {
+        timeout: Duration::from_secs_f64(args.timeout),
+        interval: Duration::from_millis(args.interval),
+        interrupted,
+    };
+    let started_unix_s = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let output = runner::run(plan.command, &limits, sources, observe);
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    let output = output.map_err(|e| {
+        coded(
+            ExitCode::RunFailed,
+            format!("cannot start {}: {e}", plan.argv[0]),
+        )
+    })?;
+    let timeline = super::stages::parse(&output.lines, output.wall_s);
+    let ffprobe = media::on_path("ffprobe");
+    let output_video = timeline.output_video.as_ref().map(|named| {
+        let path = install.root.join(named);
+        media::probe_video(&path, ffprobe.as_deref())
+    });
+    Ok(RunRecord {
+        meta: RunMeta {
+            trace_version: TRACE_VERSION,
+            origin: Origin::Recorded,
+            note: plan.audio_note,
+            sadfix_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_unix_s,
+            command: plan.argv,
+            install: Some(install.root.display().to_string()),
+            audio: Some(plan.audio.display().to_string()),
+            audio_s: plan.audio_s,
+            batch_size: args.batch_size,
+            interval_ms: args.interval,
+            gpu,
+            child_pid: Some(output.child_pid),
+            wall_s: output.wall_s,
+            ending: output.ending,
+            output_video,
+        },
+        lines: output.lines,
+        samples: output.samples,
+    })
+}

@@ -1,0 +1,256 @@
+//! The bench report: one value built from a `RunRecord` (live or replayed), its timeline and the
+//! verdicts. It derives Serialize and is the `--json` schema; the table and the SVG render it.
+
+use super::expect::{Expectations, Status, Verdict};
+use super::judge::{judge, Observed};
+use super::markers::FailureKind;
+use super::record::{Origin, RunEnding, RunRecord, Sample, Stream, VideoInfo};
+use super::stages::{Tell, Timeline};
+use super::summary::{self, StageSummary, Stats};
+use super::tqdm::parse_bar;
+use crate::exit::ExitCode;
+use crate::report::SCHEMA_VERSION;
+use serde::Serialize;
+
+/// A live run or a replay of a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Run,
+    Replay,
+}
+
+/// Where the GPU figures come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuTelemetry {
+    Nvml,
+    Replay,
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TelemetryStatus {
+    pub gpu: GpuTelemetry,
+    /// Why the GPU figures are missing, or where replayed ones come from.
+    pub reason: Option<String>,
+    pub device: Option<String>,
+    /// `sysinfo` for a live run, `replay` for a replay.
+    pub cpu: &'static str,
+    pub interval_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayInfo {
+    pub trace: String,
+    pub origin: Origin,
+    pub note: Option<String>,
+}
+
+/// Did the generation itself work, and if not, why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunStatus {
+    pub failed: bool,
+    pub ending: RunEnding,
+    pub child_pid: Option<u32>,
+    pub cause: Option<String>,
+    pub next: Option<String>,
+    pub failure_kind: Option<FailureKind>,
+    /// The last lines of stderr (a bar's redraws count once).
+    pub stderr_tail: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchReport {
+    pub schema_version: u32,
+    pub mode: Mode,
+    pub replay: Option<ReplayInfo>,
+    /// The install was sadfix's simulated one (a test double), not SadTalker.
+    pub simulated: bool,
+    pub telemetry: TelemetryStatus,
+    pub command: Vec<String>,
+    pub wall_s: f64,
+    pub audio_s: Option<f64>,
+    /// Seconds of generation per second of audio.
+    pub work_per_audio_s: Option<f64>,
+    pub batch_size_requested: Option<u32>,
+    pub batch_size_inferred: Option<u32>,
+    pub stages: Vec<StageSummary>,
+    pub overall: Stats,
+    pub cpu_tells: Vec<Tell>,
+    pub run: RunStatus,
+    pub verdicts: Vec<Verdict>,
+    pub output_video: Option<VideoInfo>,
+    /// The trace `--record` wrote.
+    pub recorded_to: Option<String>,
+    /// The samples, for the timeline picture (not part of the JSON).
+    #[serde(skip)]
+    pub samples: Vec<Sample>,
+}
+
+impl BenchReport {
+    /// 5 when the run failed, 1 when an expectation failed, else 0.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.run.failed {
+            ExitCode::RunFailed
+        } else if self.verdicts.iter().any(|v| v.status == Status::Fail) {
+            ExitCode::Findings
+        } else {
+            ExitCode::Ok
+        }
+    }
+}
+
+/// How to build the report.
+pub struct Build<'a> {
+    pub record: &'a RunRecord,
+    pub timeline: &'a Timeline,
+    pub expectations: &'a Expectations,
+    pub replay_of: Option<String>,
+    pub require_gpu: bool,
+}
+
+pub fn build(b: Build) -> BenchReport {
+    let (record, timeline) = (b.record, b.timeline);
+    let meta = &record.meta;
+    let telemetry = telemetry_status(b.replay_of.as_deref(), record);
+    let stages = summary::stages(&timeline.stages, &record.samples);
+    let overall = Stats::over(&record.samples, 0.0, meta.wall_s);
+    let gpu_unavailable = (telemetry.gpu == GpuTelemetry::Unavailable)
+        .then(|| telemetry.reason.clone().unwrap_or_default());
+    let verdicts = judge(
+        b.expectations,
+        &Observed {
+            stages: &stages,
+            overall: &overall,
+            wall_s: meta.wall_s,
+            audio_s: meta.audio_s,
+            cpu_tells: &timeline.cpu_tells,
+            output_video: meta.output_video.as_ref(),
+            gpu_unavailable: gpu_unavailable.as_deref(),
+            require_gpu: b.require_gpu,
+        },
+    );
+    BenchReport {
+        schema_version: SCHEMA_VERSION,
+        mode: if b.replay_of.is_some() {
+            Mode::Replay
+        } else {
+            Mode::Run
+        },
+        replay: b.replay_of.map(|trace| ReplayInfo {
+            trace,
+            origin: meta.origin,
+            note: meta.note.clone(),
+        }),
+        simulated: timeline.simulated,
+        telemetry,
+        command: meta.command.clone(),
+        wall_s: meta.wall_s,
+        audio_s: meta.audio_s,
+        work_per_audio_s: meta.audio_s.filter(|a| *a > 0.0).map(|a| meta.wall_s / a),
+        batch_size_requested: meta.batch_size,
+        batch_size_inferred: timeline.batch_size_inferred(),
+        stages,
+        overall,
+        cpu_tells: timeline.cpu_tells.clone(),
+        run: run_status(record, timeline),
+        verdicts,
+        output_video: meta.output_video.clone(),
+        recorded_to: None,
+        samples: record.samples.clone(),
+    }
+}
+
+fn telemetry_status(replay_of: Option<&str>, record: &RunRecord) -> TelemetryStatus {
+    let gpu = &record.meta.gpu;
+    let (kind, reason) = match (replay_of, gpu.source.as_str()) {
+        (_, "unavailable") => (
+            GpuTelemetry::Unavailable,
+            Some(match replay_of {
+                Some(_) => format!(
+                    "the recorded run had none ({})",
+                    gpu.reason.as_deref().unwrap_or("no reason recorded")
+                ),
+                None => gpu.reason.clone().unwrap_or_default(),
+            }),
+        ),
+        (Some(trace), source) => {
+            let what = match record.meta.origin {
+                Origin::Synthetic => "a synthetic trace: written by hand, not measured",
+                Origin::Recorded => "a recorded trace",
+            };
+            (
+                GpuTelemetry::Replay,
+                Some(format!("replayed from {trace} ({what}; source: {source})")),
+            )
+        }
+        (None, _) => (GpuTelemetry::Nvml, None),
+    };
+    TelemetryStatus {
+        gpu: kind,
+        reason,
+        device: gpu.device.clone(),
+        cpu: if replay_of.is_some() {
+            "replay"
+        } else {
+            "sysinfo"
+        },
+        interval_ms: record.meta.interval_ms,
+    }
+}
+
+fn run_status(record: &RunRecord, timeline: &Timeline) -> RunStatus {
+    let ending = record.meta.ending;
+    let tell = timeline.failures.first();
+    let (cause, next) = match (tell, ending) {
+        (Some(t), _) => (Some(t.cause.clone()), Some(t.next.clone())),
+        (None, RunEnding::Exited { code: 0 }) => (None, None),
+        (None, RunEnding::TimedOut { after_s, needed_kill }) => (
+            Some(format!(
+                "the generation ran past --timeout ({after_s:.0} s){}",
+                if needed_kill { " and ignored SIGTERM" } else { "" }
+            )),
+            Some("a hang in CUDA initialisation is common under WSL: run sadfix doctor; otherwise raise --timeout".into()),
+        ),
+        (None, RunEnding::Interrupted { .. }) => (Some("interrupted with Ctrl-C".into()), None),
+        (None, RunEnding::Signaled { signal }) => (
+            Some(format!(
+                "inference.py was killed by signal {signal}{}",
+                if signal == 9 { " (often the kernel's out-of-memory killer)" } else { "" }
+            )),
+            Some("see the last lines of stderr; run sadfix doctor".into()),
+        ),
+        (None, RunEnding::Exited { code }) => (
+            Some(format!("inference.py exited with code {code}")),
+            Some("see the last lines of stderr; run sadfix doctor".into()),
+        ),
+    };
+    RunStatus {
+        failed: !ending.succeeded() || tell.is_some(),
+        ending,
+        child_pid: record.meta.child_pid,
+        cause,
+        next,
+        failure_kind: tell.map(|t| t.kind),
+        stderr_tail: stderr_tail(record, 8),
+    }
+}
+
+/// The last `n` stderr lines, each bar's redraws kept once (its last drawing).
+fn stderr_tail(record: &RunRecord, n: usize) -> Vec<String> {
+    let mut tail: Vec<String> = Vec::new();
+    for line in record.lines.iter().filter(|l| l.stream == Stream::Stderr) {
+        let desc = parse_bar(&line.text).map(|b| b.desc);
+        let same_bar = desc.is_some()
+            && tail
+                .last()
+                .is_some_and(|prev| parse_bar(prev).map(|b| b.desc) == desc);
+        if same_bar {
+            tail.pop();
+        }
+        tail.push(line.text.clone());
+    }
+    let skip = tail.len().saturating_sub(n);
+    tail.split_off(skip)
+}

@@ -1,0 +1,255 @@
+//! The `sadfix bench` report as text: a title that says what the numbers are (live, replayed,
+//! synthetic, simulated, GPU unavailable), the stage table, the verdicts, and on a failed run
+//! its cause and the last lines of stderr. Also the live progress line (stderr, terminals only).
+
+use crate::bench::expect::Status;
+use crate::bench::outcome::{BenchReport, GpuTelemetry, Mode};
+use crate::bench::record::Origin;
+use crate::bench::stages::StageSpan;
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use std::io::Write;
+use std::path::Path;
+
+/// What the numbers are, in one or two lines; shared with the SVG title.
+pub fn provenance(report: &BenchReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let (Mode::Replay, Some(replay)) = (report.mode, &report.replay) {
+        let origin = match replay.origin {
+            Origin::Synthetic => "a SYNTHETIC trace (written by hand, not measured)",
+            Origin::Recorded => "a recorded trace",
+        };
+        lines.push(format!(
+            "REPLAY of {origin}: {} (nothing was run)",
+            replay.trace
+        ));
+    }
+    if report.simulated {
+        lines.push("SIMULATED install: sadfix's test double, not SadTalker".to_string());
+    }
+    let gpu = match report.telemetry.gpu {
+        GpuTelemetry::Nvml => format!(
+            "GPU telemetry: NVML ({})",
+            report.telemetry.device.as_deref().unwrap_or("GPU 0")
+        ),
+        GpuTelemetry::Replay => "GPU telemetry: replayed".to_string(),
+        GpuTelemetry::Unavailable => format!(
+            "GPU telemetry unavailable: {}",
+            report
+                .telemetry
+                .reason
+                .as_deref()
+                .unwrap_or("unknown reason")
+        ),
+    };
+    lines.push(gpu);
+    lines
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.0}%"))
+}
+
+fn mb(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.0} MiB"))
+}
+
+/// The whole report as text for stdout.
+pub fn render(report: &BenchReport) -> String {
+    let mut out = String::new();
+    out.push_str("sadfix bench\n");
+    for line in provenance(report) {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out.push('\n');
+    out.push_str(&stage_table(report).to_string());
+    out.push_str("\n\n");
+    out.push_str(&figures(report));
+    out.push('\n');
+    out.push_str(&verdict_table(report).to_string());
+    out.push('\n');
+    for v in &report.verdicts {
+        if let (Status::Warn | Status::Fail, Some(hint)) = (v.status, &v.hint) {
+            out.push_str(&format!("  {}: {hint}\n", v.id));
+        }
+        if let (Status::Warn | Status::Fail | Status::Pass, Some(note)) = (v.status, &v.note) {
+            out.push_str(&format!("  {} (note): {note}\n", v.id));
+        }
+    }
+    if report.run.failed {
+        out.push_str(&format!(
+            "\nthe run FAILED: {}\n",
+            report.run.ending.describe()
+        ));
+        if let Some(cause) = &report.run.cause {
+            out.push_str(&format!("  cause: {cause}\n"));
+        }
+        if let Some(next) = &report.run.next {
+            out.push_str(&format!("  next: {next}\n"));
+        }
+        out.push_str("  last lines of stderr:\n");
+        for line in &report.run.stderr_tail {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    if let Some(dir) = &report.recorded_to {
+        out.push_str(&format!(
+            "\ntrace recorded in {dir} (replay with sadfix bench --replay {dir})\n"
+        ));
+    }
+    out
+}
+
+fn stage_table(report: &BenchReport) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "stage",
+            "start",
+            "duration",
+            "iterations",
+            "rate",
+            "GPU mean",
+            "GPU p95",
+            "GPU mem peak",
+            "CPU mean",
+        ]);
+    for s in &report.stages {
+        let iters = match (s.done, s.total) {
+            (Some(d), Some(t)) => format!("{d}/{t}"),
+            _ => String::new(),
+        };
+        table.add_row([
+            s.label.to_string(),
+            format!("{:.1} s", s.start_s),
+            format!("{:.1} s", s.duration_s),
+            iters,
+            s.rate.clone().unwrap_or_default(),
+            pct(s.gpu_util_mean),
+            pct(s.gpu_util_p95),
+            mb(s.gpu_mem_peak_mb),
+            pct(s.cpu_mean),
+        ]);
+    }
+    let o = &report.overall;
+    table.add_row([
+        "whole run".to_string(),
+        String::new(),
+        format!("{:.1} s", report.wall_s),
+        String::new(),
+        String::new(),
+        pct(o.gpu_util_mean),
+        pct(o.gpu_util_p95),
+        mb(o.gpu_mem_peak_mb),
+        pct(o.cpu_mean),
+    ]);
+    for i in 1..9 {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+fn figures(report: &BenchReport) -> String {
+    let mut parts = vec![format!("wall {:.1} s", report.wall_s)];
+    if let Some(a) = report.audio_s {
+        parts.push(format!("audio {a:.1} s"));
+    }
+    if let Some(w) = report.work_per_audio_s {
+        parts.push(format!("{w:.1} s of work per second of audio"));
+    }
+    match (report.batch_size_inferred, report.batch_size_requested) {
+        (Some(i), Some(r)) => parts.push(format!("batch size {i} (inferred; asked {r})")),
+        (Some(i), None) => parts.push(format!("batch size {i} (inferred)")),
+        (None, Some(r)) => parts.push(format!("batch size asked {r}")),
+        (None, None) => {}
+    }
+    let mut text = parts.join(" · ");
+    text.push('\n');
+    match &report.output_video {
+        Some(v) if v.exists => {
+            let size = v
+                .size_bytes
+                .map_or(String::new(), |b| format!("{:.1} MB", b as f64 / 1e6));
+            let dur = v.duration_s.map_or_else(
+                || v.probe_note.clone().unwrap_or_default(),
+                |d| format!("{d:.2} s"),
+            );
+            text.push_str(&format!("video: {} ({size}, {dur})\n", v.path));
+        }
+        Some(v) => text.push_str(&format!(
+            "video: {} (named by the run, but missing)\n",
+            v.path
+        )),
+        None => text.push_str("video: none named by the run\n"),
+    }
+    if !report.cpu_tells.is_empty() {
+        for tell in &report.cpu_tells {
+            text.push_str(&format!("CPU tell at {:.1} s: {}\n", tell.t, tell.what));
+        }
+    }
+    text
+}
+
+fn verdict_table(report: &BenchReport) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["expectation", "status", "observed", "expected"]);
+    for v in &report.verdicts {
+        let status = match v.status {
+            Status::Pass => "pass",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skip => "skip",
+        };
+        let observed = match (&v.observed, v.status) {
+            (Some(o), _) => o.clone(),
+            (None, _) => v
+                .hint
+                .clone()
+                .map_or("n/a".into(), |h| format!("n/a: {}", short(&h))),
+        };
+        table.add_row([v.id.clone(), status.into(), observed, v.expected.clone()]);
+    }
+    table
+}
+
+fn short(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(MAX - 3).collect();
+    format!("{cut}...")
+}
+
+/// The line shown on stderr before the child starts.
+pub fn starting(argv: &[String], result_dir: &Path) -> String {
+    format!(
+        "sadfix bench: running {}\n  results in {}",
+        argv.join(" "),
+        result_dir.display()
+    )
+}
+
+/// Redraw the live progress line: stage, percent, GPU now.
+pub fn progress(stage: Option<&StageSpan>, gpu_now: Option<f64>) {
+    let Some(stage) = stage else { return };
+    let percent = match (stage.done, stage.total) {
+        (Some(d), Some(t)) if t > 0 => format!(" {:>3}%", 100 * d / t),
+        _ => String::new(),
+    };
+    let gpu = gpu_now.map_or("GPU n/a".into(), |g| format!("GPU {g:.0}%"));
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[2K  {}{percent} · {gpu}", stage.id.label());
+    let _ = err.flush();
+}
+
+/// End the live progress line.
+pub fn progress_done() {
+    let _ = write!(std::io::stderr(), "\r\x1b[2K");
+}

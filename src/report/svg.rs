@@ -1,0 +1,207 @@
+//! The bench timeline as SVG: GPU and CPU utilisation over time, the stages as labelled bands,
+//! axes with units, and a title that says when the numbers are replayed, synthetic, simulated
+//! or missing. Readable without the table.
+
+use crate::bench::outcome::{BenchReport, GpuTelemetry};
+use std::fmt::Write;
+
+const W: f64 = 960.0;
+const H: f64 = 460.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 24.0;
+const TOP: f64 = 96.0;
+const BOTTOM: f64 = 70.0;
+const BANDS: [&str; 2] = ["#eef2f7", "#dde5ef"];
+const GPU_COLOUR: &str = "#2e7d32";
+const CPU_COLOUR: &str = "#1565c0";
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A tick step giving about `n` ticks over `span`.
+fn nice_step(span: f64, n: f64) -> f64 {
+    let raw = (span / n).max(1e-9);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let unit = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * magnitude >= raw)
+        .unwrap_or(10.0);
+    unit * magnitude
+}
+
+pub fn timeline(report: &BenchReport) -> String {
+    let end = report.wall_s.max(0.1);
+    let cpu_max = report
+        .samples
+        .iter()
+        .filter_map(|s| s.cpu_pct)
+        .fold(100.0f64, f64::max);
+    let y_max = (cpu_max / 100.0).ceil() * 100.0;
+    let (x0, x1, y0, y1) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
+    let x = |t: f64| x0 + (t / end).clamp(0.0, 1.0) * (x1 - x0);
+    let y = |v: f64| y1 - (v / y_max).clamp(0.0, 1.0) * (y1 - y0);
+
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{LEFT}" y="24" font-size="16" font-weight="bold">sadfix bench: where the time went ({:.1} s)</text>"#,
+        report.wall_s
+    );
+    for (i, line) in super::bench::provenance(report).iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r##"<text x="{LEFT}" y="{}" fill="#b71c1c">{}</text>"##,
+            44.0 + 16.0 * i as f64,
+            esc(line)
+        );
+    }
+
+    for (i, stage) in report.stages.iter().enumerate() {
+        let (a, b) = (x(stage.start_s), x(stage.end_s));
+        let width = (b - a).max(0.5);
+        let _ = writeln!(
+            s,
+            r#"<rect x="{a:.1}" y="{y0}" width="{width:.1}" height="{:.1}" fill="{}"><title>{} {:.1}-{:.1} s</title></rect>"#,
+            y1 - y0,
+            BANDS[i % 2],
+            esc(stage.label),
+            stage.start_s,
+            stage.end_s
+        );
+        // Narrow bands get their label written upwards.
+        let label = esc(stage.label);
+        if width >= 7.0 * stage.label.len() as f64 {
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#37474f">{label}</text>"##,
+                a + width / 2.0,
+                y0 + 14.0
+            );
+        } else {
+            let (lx, ly) = (a + width / 2.0 + 4.0, y0 + 6.0);
+            let _ = writeln!(
+                s,
+                r##"<text x="{lx:.1}" y="{ly:.1}" transform="rotate(90 {lx:.1} {ly:.1})" font-size="10" fill="#37474f">{label}</text>"##
+            );
+        }
+    }
+
+    // Axes, grid and ticks.
+    let _ = writeln!(
+        s,
+        r#"<line x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}" stroke="black"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="black"/>"#
+    );
+    let ystep = nice_step(y_max, 5.0);
+    let mut v = 0.0;
+    while v <= y_max + 1e-9 {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{0:.1}" x2="{x1}" y2="{0:.1}" stroke="#90a4ae" stroke-width="0.5" stroke-dasharray="3 3"/><text x="{1}" y="{2:.1}" text-anchor="end">{v:.0}</text>"##,
+            y(v),
+            x0 - 6.0,
+            y(v) + 4.0
+        );
+        v += ystep;
+    }
+    let xstep = nice_step(end, 10.0);
+    let mut t = 0.0;
+    while t <= end + 1e-9 {
+        let _ = writeln!(
+            s,
+            r#"<line x1="{0:.1}" y1="{y1}" x2="{0:.1}" y2="{1}" stroke="black"/><text x="{0:.1}" y="{2}" text-anchor="middle">{t}</text>"#,
+            x(t),
+            y1 + 5.0,
+            y1 + 18.0
+        );
+        t += xstep;
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{}" text-anchor="middle">time since start (s)</text>"#,
+        (x0 + x1) / 2.0,
+        y1 + 36.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="16" y="{0:.1}" transform="rotate(-90 16 {0:.1})" text-anchor="middle">utilisation (%; CPU in % of one core)</text>"#,
+        (y0 + y1) / 2.0
+    );
+
+    // The series: GPU only where it was measured (or replayed), CPU of the child's tree.
+    let series = |pick: fn(&crate::bench::record::Sample) -> Option<f64>| -> String {
+        report
+            .samples
+            .iter()
+            .filter_map(|p| pick(p).map(|v| format!("{:.1},{:.1}", x(p.t), y(v))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let cpu = series(|p| p.cpu_pct);
+    if !cpu.is_empty() {
+        let _ = writeln!(
+            s,
+            r#"<polyline points="{cpu}" fill="none" stroke="{CPU_COLOUR}" stroke-width="1.5"/>"#
+        );
+    }
+    let gpu = series(|p| p.gpu_util);
+    let gpu_legend = match report.telemetry.gpu {
+        GpuTelemetry::Unavailable => {
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14" fill="#b71c1c">GPU utilisation: unavailable (not zero)</text>"##,
+                (x0 + x1) / 2.0,
+                (y0 + y1) / 2.0
+            );
+            "GPU utilisation: unavailable"
+        }
+        GpuTelemetry::Replay => "GPU utilisation (replayed)",
+        GpuTelemetry::Nvml => "GPU utilisation (NVML)",
+    };
+    if !gpu.is_empty() {
+        let _ = writeln!(
+            s,
+            r#"<polyline points="{gpu}" fill="none" stroke="{GPU_COLOUR}" stroke-width="2"/>"#
+        );
+    }
+    let ly = H - 14.0;
+    let _ = writeln!(
+        s,
+        r#"<line x1="{x0}" y1="{0}" x2="{1}" y2="{0}" stroke="{GPU_COLOUR}" stroke-width="2"/><text x="{2}" y="{3}">{gpu_legend}</text>"#,
+        ly - 4.0,
+        x0 + 24.0,
+        x0 + 30.0,
+        ly
+    );
+    let cx = x0 + 300.0;
+    let _ = writeln!(
+        s,
+        r#"<line x1="{cx}" y1="{0}" x2="{1}" y2="{0}" stroke="{CPU_COLOUR}" stroke-width="1.5"/><text x="{2}" y="{3}">CPU of the generation's process tree</text>"#,
+        ly - 4.0,
+        cx + 24.0,
+        cx + 30.0,
+        ly
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_steps_are_round() {
+        assert_eq!(nice_step(34.0, 10.0), 5.0);
+        assert_eq!(nice_step(100.0, 5.0), 20.0);
+        assert_eq!(nice_step(3.0, 10.0), 0.5);
+    }
+}

@@ -34,6 +34,7 @@ fn observe<'a>(stages: &'a [StageSummary], overall: &'a Stats, tells: &'a [Tell]
         output_video: None,
         gpu_unavailable: None,
         require_gpu: false,
+        run_failed: false,
     }
 }
 
@@ -119,7 +120,10 @@ fn the_time_bound_scales_with_the_audio() {
     );
     // 5.5 s of audio: the bounds halve; 45 s is slow, 65 s is CPU speed.
     obs.audio_s = Some(5.5);
-    assert_eq!(find(&judge(&Expectations::builtin(), &obs), "time.wall").status, Status::Warn);
+    assert_eq!(
+        find(&judge(&Expectations::builtin(), &obs), "time.wall").status,
+        Status::Warn
+    );
     obs.wall_s = 65.0;
     let v = judge(&Expectations::builtin(), &obs);
     let t = find(&v, "time.wall");

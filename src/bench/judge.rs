@@ -21,6 +21,8 @@ pub struct Observed<'a> {
     /// Why there is no GPU telemetry, when there is none.
     pub gpu_unavailable: Option<&'a str>,
     pub require_gpu: bool,
+    /// The generation failed: its missing video is part of that failure, not a separate one.
+    pub run_failed: bool,
 }
 
 pub fn judge(expectations: &Expectations, observed: &Observed) -> Vec<Verdict> {
@@ -51,6 +53,9 @@ fn judge_one(e: &Expectation, reference_audio_s: f64, obs: &Observed) -> Verdict
             }
             Some(a) => scale = a / reference_audio_s,
         }
+    }
+    if e.metric == Metric::OutputVideo && obs.run_failed {
+        return skip(e, "the run failed (see below)".into());
     }
     if e.metric.needs_gpu() {
         if let Some(reason) = obs.gpu_unavailable {

@@ -56,6 +56,8 @@ pub struct RunStatus {
     pub cause: Option<String>,
     pub next: Option<String>,
     pub failure_kind: Option<FailureKind>,
+    /// The output line the failure tell was read from.
+    pub evidence: Option<String>,
     /// The last lines of stderr (a bar's redraws count once).
     pub stderr_tail: Vec<String>,
 }
@@ -118,6 +120,7 @@ pub fn build(b: Build) -> BenchReport {
     let overall = Stats::over(&record.samples, 0.0, meta.wall_s);
     let gpu_unavailable = (telemetry.gpu == GpuTelemetry::Unavailable)
         .then(|| telemetry.reason.clone().unwrap_or_default());
+    let run = run_status(record, timeline);
     let verdicts = judge(
         b.expectations,
         &Observed {
@@ -129,6 +132,7 @@ pub fn build(b: Build) -> BenchReport {
             output_video: meta.output_video.as_ref(),
             gpu_unavailable: gpu_unavailable.as_deref(),
             require_gpu: b.require_gpu,
+            run_failed: run.failed,
         },
     );
     BenchReport {
@@ -154,7 +158,7 @@ pub fn build(b: Build) -> BenchReport {
         stages,
         overall,
         cpu_tells: timeline.cpu_tells.clone(),
-        run: run_status(record, timeline),
+        run,
         verdicts,
         output_video: meta.output_video.clone(),
         recorded_to: None,
@@ -233,6 +237,7 @@ fn run_status(record: &RunRecord, timeline: &Timeline) -> RunStatus {
         cause,
         next,
         failure_kind: tell.map(|t| t.kind),
+        evidence: tell.map(|t| t.line.clone()),
         stderr_tail: stderr_tail(record, 8),
     }
 }

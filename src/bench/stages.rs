@@ -127,9 +127,7 @@ impl StageParser {
             // On a GPU the renderer does several batches per second; seconds per batch is the CPU.
             self.timeline.cpu_tells.push(Tell {
                 t: renderer.map_or(0.0, |s| s.end_s),
-                what: format!(
-                    "Face Renderer ran at {v:.2} s/it (seconds per batch, not batches per second)"
-                ),
+                what: format!("Face Renderer at {v:.2} s/it (seconds per batch)"),
                 line: format!("Face Renderer:: ... {v:.2}s/it"),
             });
         }

@@ -31,7 +31,10 @@ pub fn provenance(report: &BenchReport) -> Vec<String> {
             "GPU telemetry: NVML ({})",
             report.telemetry.device.as_deref().unwrap_or("GPU 0")
         ),
-        GpuTelemetry::Replay => "GPU telemetry: replayed".to_string(),
+        GpuTelemetry::Replay => format!(
+            "GPU telemetry {}",
+            report.telemetry.reason.as_deref().unwrap_or("replayed")
+        ),
         GpuTelemetry::Unavailable => format!(
             "GPU telemetry unavailable: {}",
             report
@@ -69,12 +72,13 @@ pub fn render(report: &BenchReport) -> String {
     out.push('\n');
     for v in &report.verdicts {
         if let (Status::Warn | Status::Fail, Some(hint)) = (v.status, &v.hint) {
-            out.push_str(&format!("  {}: {hint}\n", v.id));
+            out.push_str(&format!("  {} {}: {hint}\n", status_word(v.status), v.id));
         }
         if let (Status::Warn | Status::Fail | Status::Pass, Some(note)) = (v.status, &v.note) {
-            out.push_str(&format!("  {} (note): {note}\n", v.id));
+            out.push_str(&format!("  note on {}: {note}\n", v.id));
         }
     }
+    out.push_str(&skipped(report));
     if report.run.failed {
         out.push_str(&format!(
             "\nthe run FAILED: {}\n",
@@ -82,6 +86,9 @@ pub fn render(report: &BenchReport) -> String {
         ));
         if let Some(cause) = &report.run.cause {
             out.push_str(&format!("  cause: {cause}\n"));
+        }
+        if let Some(seen) = &report.run.evidence {
+            out.push_str(&format!("  seen: {seen}\n"));
         }
         if let Some(next) = &report.run.next {
             out.push_str(&format!("  next: {next}\n"));
@@ -102,7 +109,7 @@ pub fn render(report: &BenchReport) -> String {
 fn stage_table(report: &BenchReport) -> Table {
     let mut table = Table::new();
     table
-        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header([
             "stage",
@@ -170,9 +177,7 @@ fn figures(report: &BenchReport) -> String {
     text.push('\n');
     match &report.output_video {
         Some(v) if v.exists => {
-            let size = v
-                .size_bytes
-                .map_or(String::new(), |b| format!("{:.1} MB", b as f64 / 1e6));
+            let size = v.size_bytes.map_or(String::new(), human_size);
             let dur = v.duration_s.map_or_else(
                 || v.probe_note.clone().unwrap_or_default(),
                 |d| format!("{d:.2} s"),
@@ -196,35 +201,52 @@ fn figures(report: &BenchReport) -> String {
 fn verdict_table(report: &BenchReport) -> Table {
     let mut table = Table::new();
     table
-        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(["expectation", "status", "observed", "expected"]);
     for v in &report.verdicts {
-        let status = match v.status {
-            Status::Pass => "pass",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-            Status::Skip => "skip",
-        };
-        let observed = match (&v.observed, v.status) {
-            (Some(o), _) => o.clone(),
-            (None, _) => v
-                .hint
-                .clone()
-                .map_or("n/a".into(), |h| format!("n/a: {}", short(&h))),
-        };
-        table.add_row([v.id.clone(), status.into(), observed, v.expected.clone()]);
+        let observed = v.observed.clone().unwrap_or_else(|| "n/a".into());
+        table.add_row([
+            v.id.clone(),
+            status_word(v.status).into(),
+            observed,
+            v.expected.clone(),
+        ]);
     }
     table
 }
 
-fn short(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() <= MAX {
-        return text.to_string();
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Skip => "skip",
     }
-    let cut: String = text.chars().take(MAX - 3).collect();
-    format!("{cut}...")
+}
+
+/// Skipped expectations, grouped by the reason they were skipped.
+fn skipped(report: &BenchReport) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for v in report.verdicts.iter().filter(|v| v.status == Status::Skip) {
+        let why = v.hint.as_deref().unwrap_or("no reason given");
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, ids)) => ids.push(&v.id),
+            None => groups.push((why, vec![&v.id])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(why, ids)| format!("  skipped {}: {why}\n", ids.join(", ")))
+        .collect()
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.0} kB", b as f64 / 1e3),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// The line shown on stderr before the child starts.

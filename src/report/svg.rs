@@ -22,6 +22,23 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Split `text` at spaces into lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
 /// A tick step giving about `n` ticks over `span`.
 fn nice_step(span: f64, n: f64) -> f64 {
     let raw = (span / n).max(1e-9);
@@ -40,7 +57,8 @@ pub fn timeline(report: &BenchReport) -> String {
         .iter()
         .filter_map(|s| s.cpu_pct)
         .fold(100.0f64, f64::max);
-    let y_max = (cpu_max / 100.0).ceil() * 100.0;
+    // A few percent over one core is sampling jitter; a second busy core gets its own band.
+    let y_max = ((cpu_max - 10.0) / 100.0).ceil().max(1.0) * 100.0;
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
     let x = |t: f64| x0 + (t / end).clamp(0.0, 1.0) * (x1 - x0);
     let y = |v: f64| y1 - (v / y_max).clamp(0.0, 1.0) * (y1 - y0);
@@ -56,7 +74,12 @@ pub fn timeline(report: &BenchReport) -> String {
         r#"<text x="{LEFT}" y="24" font-size="16" font-weight="bold">sadfix bench: where the time went ({:.1} s)</text>"#,
         report.wall_s
     );
-    for (i, line) in super::bench::provenance(report).iter().enumerate() {
+    let title_lines: Vec<String> = super::bench::provenance(report)
+        .iter()
+        .flat_map(|l| wrap(l, 140))
+        .take(3)
+        .collect();
+    for (i, line) in title_lines.iter().enumerate() {
         let _ = writeln!(
             s,
             r##"<text x="{LEFT}" y="{}" fill="#b71c1c">{}</text>"##,

@@ -1,0 +1,216 @@
+//! `sadfix bench` running the simulated install for real: a child process, real sysinfo, real
+//! output parsing. The simulated install is sped up (SADTALKER_SIM_SPEED) to keep this fast.
+
+mod bench_json;
+mod util;
+
+use bench_json::{group_is_gone, Report};
+use std::time::{Duration, Instant};
+use util::{copy_fixture, sadfix};
+
+const FAST: &str = "20";
+
+/// Run bench on a fresh copy of the simulated install; returns the exit code, the report and
+/// the text on stdout.
+fn bench(env: &[(&str, &str)], extra: &[&str]) -> (i32, Report, String) {
+    let (tmp, install) = copy_fixture("sim-install");
+    let json = tmp.path().join("report.json");
+    let mut cmd = sadfix(&install);
+    cmd.env("SADTALKER_SIM_SPEED", FAST)
+        .env_remove("SADTALKER_SIM_FAIL")
+        .env_remove("SADTALKER_SIM_CHILD")
+        .args(["bench", "--json"])
+        .arg(&json)
+        .args(extra);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let code = out.status.code().unwrap();
+    (code, Report::read(&json), stdout)
+}
+
+#[test]
+fn a_run_of_the_simulated_install_gives_every_stage_and_the_right_counts() {
+    let (code, report, stdout) = bench(&[("SADTALKER_SIM_CHILD", "1")], &["--batch-size", "4"]);
+    let no_gpu = report.telemetry.gpu == "unavailable";
+    // Without NVML nothing GPU-related can fail; with it, a simulated CPU run fails the GPU checks.
+    assert_eq!(code, if no_gpu { 0 } else { 1 }, "{stdout}");
+    assert_eq!(report.mode, "run");
+    assert!(report.simulated);
+    assert!(stdout.contains("SIMULATED install"), "{stdout}");
+    assert_eq!(
+        report.stage_names(),
+        [
+            "load",
+            "preprocess",
+            "extract_3dmm",
+            "mel",
+            "audio2coeff",
+            "face_renderer",
+            "video_write"
+        ]
+    );
+    // 2 s of audio: N = 50 frames; batch size 4 gives ceil(50 / 4) = 13 renderer batches.
+    assert_eq!(report.audio_s, Some(2.0));
+    assert_eq!(report.stage("mel").total, Some(50));
+    assert_eq!(report.stage("audio2coeff").total, Some(5));
+    assert_eq!(report.stage("face_renderer").total, Some(13));
+    assert_eq!(report.batch_size_inferred, Some(4));
+    // Real sysinfo figures for the child's tree (the renderer works in a grandchild here too).
+    let cpu = report.stage("face_renderer").cpu_mean.expect("CPU sampled");
+    assert!(cpu > 10.0, "renderer CPU {cpu}%");
+    if no_gpu {
+        assert!(report
+            .telemetry
+            .reason
+            .as_deref()
+            .is_some_and(|r| !r.is_empty()));
+        assert!(report
+            .stages
+            .iter()
+            .all(|s| s.gpu_util_mean.is_none() && s.gpu_mem_peak_mb.is_none()));
+        assert_eq!(report.verdict("gpu.face_renderer").status, "skip");
+    }
+    assert_eq!(report.verdict("device.cpu_tells").status, "pass");
+    assert_eq!(report.verdict("output.video").status, "pass");
+    let video = report.output_video.as_ref().unwrap();
+    assert!(video.exists && video.path.ends_with(".mp4"));
+    let stages = &report.stages;
+    assert!(stages.windows(2).all(|w| w[0].end_s == w[1].start_s));
+    assert!((stages.last().unwrap().end_s - report.wall_s).abs() < 1e-6);
+}
+
+#[test]
+fn a_crash_mid_stage_is_a_failed_run_with_the_traceback() {
+    let (code, report, stdout) = bench(&[("SADTALKER_SIM_FAIL", "crash")], &[]);
+    assert_eq!(code, 5, "{stdout}");
+    assert!(report.run.failed);
+    assert_eq!(report.run.ending.kind, "exited");
+    assert_eq!(report.run.ending.code, Some(1));
+    assert!(report
+        .run
+        .stderr_tail
+        .last()
+        .unwrap()
+        .contains("RuntimeError: simulated crash"));
+    // What was seen before the crash is kept: the renderer got halfway.
+    let renderer = report.stage("face_renderer");
+    assert_eq!(renderer.total, Some(25));
+    assert!(renderer.done.unwrap() < 25);
+    assert!(stdout.contains("the run FAILED"));
+    assert!(group_is_gone(report.run.child_pid.unwrap()));
+}
+
+#[test]
+fn a_hang_that_ignores_sigterm_is_killed_at_the_deadline_and_leaves_nothing() {
+    let started = Instant::now();
+    let (code, report, stdout) = bench(&[("SADTALKER_SIM_FAIL", "hang")], &["--timeout", "3"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(code, 5, "{stdout}");
+    assert_eq!(report.run.ending.kind, "timed_out");
+    assert_eq!(report.run.ending.needed_kill, Some(true));
+    assert!(report.run.cause.as_deref().unwrap().contains("--timeout"));
+    assert_eq!(report.stage_names().last(), Some(&"face_renderer"));
+    // The simulated hang also started a grandchild that ignores SIGTERM: the whole group goes.
+    let pgid = report.run.child_pid.unwrap();
+    assert!(
+        group_is_gone(pgid),
+        "left behind: {:?}",
+        bench_json::live_members(pgid)
+    );
+}
+
+#[test]
+fn no_face_is_a_failed_run_even_though_sadtalker_exits_0() {
+    let (code, report, _) = bench(&[("SADTALKER_SIM_FAIL", "noface")], &[]);
+    assert_eq!(code, 5);
+    assert_eq!(report.run.ending.code, Some(0));
+    assert_eq!(report.run.failure_kind.as_deref(), Some("no_face"));
+}
+
+#[test]
+fn out_of_memory_names_its_cause() {
+    let (code, report, _) = bench(&[("SADTALKER_SIM_FAIL", "oom")], &[]);
+    assert_eq!(code, 5);
+    assert_eq!(report.run.failure_kind.as_deref(), Some("out_of_memory"));
+    assert!(report
+        .run
+        .cause
+        .as_deref()
+        .unwrap()
+        .contains("audio length"));
+}
+
+#[test]
+fn ctrl_c_ends_the_generation_and_still_reports() {
+    let (tmp, install) = copy_fixture("sim-install");
+    let json = tmp.path().join("report.json");
+    let bin = assert_cmd::cargo::cargo_bin("sadfix");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(&install)
+        .env("SADTALKER_SIM_SPEED", "1")
+        .env_remove("SADTALKER_SIM_FAIL")
+        .args(["bench", "--json"])
+        .arg(&json)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: a signal to the sadfix process this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(5));
+    let report = Report::read(&json);
+    assert_eq!(report.run.ending.kind, "interrupted");
+    assert!(group_is_gone(report.run.child_pid.unwrap()));
+}
+
+#[test]
+fn a_recorded_run_replays_to_the_same_stages_and_verdicts() {
+    let (tmp, install) = copy_fixture("sim-install");
+    let trace = tmp.path().join("trace");
+    let live_json = tmp.path().join("live.json");
+    let replay_json = tmp.path().join("replay.json");
+    sadfix(&install)
+        .env("SADTALKER_SIM_SPEED", FAST)
+        .env_remove("SADTALKER_SIM_FAIL")
+        .args(["bench", "--record"])
+        .arg(&trace)
+        .arg("--json")
+        .arg(&live_json)
+        .output()
+        .unwrap();
+    sadfix(tmp.path())
+        .args(["bench", "--replay"])
+        .arg(&trace)
+        .arg("--json")
+        .arg(&replay_json)
+        .output()
+        .unwrap();
+    let (live, replay) = (Report::read(&live_json), Report::read(&replay_json));
+    assert_eq!(replay.mode, "replay");
+    assert_eq!(replay.replay.as_ref().unwrap().origin, "recorded");
+    assert_eq!(live.stage_names(), replay.stage_names());
+    assert_eq!(live.wall_s, replay.wall_s);
+    let statuses = |r: &Report| {
+        r.verdicts
+            .iter()
+            .map(|v| v.status.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses(&live), statuses(&replay));
+    let cpu = |r: &Report| r.stages.iter().map(|s| s.cpu_mean).collect::<Vec<_>>();
+    assert_eq!(cpu(&live), cpu(&replay));
+}
+
+#[test]
+fn no_install_exits_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sadfix(tmp.path()).args(["bench"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}

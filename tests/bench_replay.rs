@@ -172,3 +172,15 @@ fn replay_usage_errors_exit_2() {
         .unwrap();
     assert_eq!(mixed.status.code(), Some(2));
 }
+
+#[test]
+fn the_report_of_the_synthetic_trace_reads_as_expected() {
+    // Run from the repository root so the trace path in the title is the same everywhere.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = sadfix(root)
+        .args(["bench", "--replay", "fixtures/traces/gpu-synthetic"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}

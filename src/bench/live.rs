@@ -29,7 +29,10 @@ pub struct Plan {
     pub result_dir: PathBuf,
 }
 
-pub fn plan(install: &Install, args: &BenchArgs) -> anyhow::Result<Plan> {
+/// Where each run's results go: a fresh directory under `.sadfix-bench/` in the working directory.
+pub const RESULTS: &str = ".sadfix-bench";
+
+pub fn plan(install: &Install, args: &BenchArgs, cwd: &Path) -> anyhow::Result<Plan> {
     let script = install.inference_script().ok_or_else(|| {
         coded(
             ExitCode::NoInstall,
@@ -70,11 +73,9 @@ pub fn plan(install: &Install, args: &BenchArgs) -> anyhow::Result<Plan> {
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let result_dir = install.state_dir().join("bench").join(format!(
-        "{}-{}",
-        stamp.as_secs(),
-        std::process::id()
-    ));
+    let result_dir = cwd
+        .join(RESULTS)
+        .join(format!("{}-{}", stamp.as_secs(), std::process::id()));
     std::fs::create_dir_all(&result_dir).with_context(|| {
         format!(
             "cannot create the result directory {}",
@@ -245,8 +246,23 @@ pub fn run(
             wall_s: output.wall_s,
             ending: output.ending,
             output_video,
+            sadfix_cpu_s: own_cpu_seconds(),
         },
         lines: output.lines,
         samples: output.samples,
     })
+}
+
+/// CPU time of this process, all threads (getrusage RUSAGE_SELF): what following a run costs.
+fn own_cpu_seconds() -> Option<f64> {
+    // SAFETY: getrusage writes into the zeroed struct we own; it has no other effect.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return None;
+        }
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
 }

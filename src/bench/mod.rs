@@ -118,7 +118,7 @@ fn check_args(args: &BenchArgs) -> anyhow::Result<()> {
 fn run_live(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<RunRecord> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let install = crate::install::locate(global.root.as_deref(), &cwd)?;
-    let plan = live::plan(&install, args)?;
+    let plan = live::plan(&install, args, &cwd)?;
     report::note(&report::bench::starting(&plan.argv, &plan.result_dir));
     let live_line = std::io::stderr().is_terminal();
     let mut parser = StageParser::new();

@@ -83,6 +83,8 @@ pub struct BenchReport {
     pub run: RunStatus,
     pub verdicts: Vec<Verdict>,
     pub output_video: Option<VideoInfo>,
+    /// CPU seconds sadfix itself used following the run (sampler, readers, parser).
+    pub sadfix_cpu_s: Option<f64>,
     /// The trace `--record` wrote.
     pub recorded_to: Option<String>,
     /// The samples, for the timeline picture (not part of the JSON).
@@ -161,6 +163,7 @@ pub fn build(b: Build) -> BenchReport {
         run,
         verdicts,
         output_video: meta.output_video.clone(),
+        sadfix_cpu_s: meta.sadfix_cpu_s,
         recorded_to: None,
         samples: record.samples.clone(),
     }

@@ -153,6 +153,9 @@ pub struct RunMeta {
     pub ending: RunEnding,
     #[serde(default)]
     pub output_video: Option<VideoInfo>,
+    /// CPU time sadfix itself used while following the run (all its threads), seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sadfix_cpu_s: Option<f64>,
 }
 
 /// A whole run.

@@ -129,6 +129,7 @@ mod tests {
                     needed_kill: true,
                 },
                 output_video: None,
+                sadfix_cpu_s: None,
             },
             lines: vec![OutputLine {
                 t: 0.5,

@@ -106,7 +106,7 @@ fn a_crash_mid_stage_is_a_failed_run_with_the_traceback() {
 #[test]
 fn a_hang_that_ignores_sigterm_is_killed_at_the_deadline_and_leaves_nothing() {
     let started = Instant::now();
-    let (code, report, stdout) = bench(&[("SADTALKER_SIM_FAIL", "hang")], &["--timeout", "3"]);
+    let (code, report, stdout) = bench(&[("SADTALKER_SIM_FAIL", "hang")], &["--timeout", "5"]);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(code, 5, "{stdout}");
     assert_eq!(report.run.ending.kind, "timed_out");
@@ -158,7 +158,13 @@ fn ctrl_c_ends_the_generation_and_still_reports() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Wait until sadfix has planned the run (its result directory exists), then a little more.
+    let results = install.join(".sadfix-bench");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !results.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(700));
     // SAFETY: a signal to the sadfix process this test started.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGINT);

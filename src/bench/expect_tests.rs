@@ -20,7 +20,7 @@ fn renderer(gpu: Option<f64>, samples: usize) -> StageSummary {
         gpu_mem_peak_mb: None,
         cpu_mean: None,
         samples,
-        id: Some(StageId::FaceRenderer),
+        id: StageId::FaceRenderer,
     }
 }
 

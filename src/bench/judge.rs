@@ -36,7 +36,7 @@ pub fn judge(expectations: &Expectations, observed: &Observed) -> Vec<Verdict> {
 fn judge_one(e: &Expectation, reference_audio_s: f64, obs: &Observed) -> Verdict {
     let stage = e
         .stage
-        .and_then(|id| obs.stages.iter().find(|s| s.id == Some(id)));
+        .and_then(|id| obs.stages.iter().find(|s| s.id == id));
     let stage_label = e.stage.map_or("the whole run", |s| s.label());
     let mut scale = 1.0;
     if e.scale_with_audio {

@@ -68,7 +68,7 @@ pub struct StageSummary {
     pub cpu_mean: Option<f64>,
     pub samples: usize,
     #[serde(skip)]
-    pub id: Option<StageId>,
+    pub id: StageId,
 }
 
 /// Summarise every stage of the timeline.
@@ -91,7 +91,7 @@ pub fn stages(spans: &[StageSpan], samples: &[Sample]) -> Vec<StageSummary> {
                 gpu_mem_peak_mb: stats.gpu_mem_peak_mb,
                 cpu_mean: stats.cpu_mean,
                 samples: stats.samples,
-                id: Some(span.id),
+                id: span.id,
             }
         })
         .collect()

@@ -226,6 +226,21 @@ fn failure_tells_are_found_with_their_cause() {
     let kinds: Vec<FailureKind> = timeline.failures.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, vec![FailureKind::NoFace, FailureKind::OutOfMemory]);
     assert!(timeline.failures[1].cause.contains("out of memory"));
+
+    let run = [
+        (1.0, Stream::Stderr, "AssertionError: Torch not compiled with CUDA enabled"),
+        (9.0, Stream::Stderr, "sh: 1: ffmpeg: not found"),
+        (9.1, Stream::Stderr, "FileNotFoundError: [Errno 2] No such file or directory: './results/x/temp_art_0##bus.mp4'"),
+    ];
+    let kinds: Vec<FailureKind> = parse(&lines(&run), 10.0)
+        .failures
+        .iter()
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![FailureKind::CpuOnlyTorch, FailureKind::FfmpegMissing]
+    );
 }
 
 #[test]

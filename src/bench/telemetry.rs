@@ -212,7 +212,8 @@ mod tests {
         drop(child);
         // The busy loop is a grandchild: only the tree walk sees its CPU.
         let cpu = last.cpu_pct.expect("cpu measured");
-        assert!(cpu > 20.0, "cpu {cpu}");
+        // Low bar: the machine may be busy; an idle tree reads about 0.
+        assert!(cpu > 5.0, "cpu {cpu}");
         assert!(last.rss_mb.is_some());
         assert_eq!(last.gpu_util, None);
     }

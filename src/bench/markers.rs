@@ -129,6 +129,7 @@ pub enum FailureKind {
     OutOfMemory,
     FfmpegMissing,
     CpuOnlyTorch,
+    MissingModule,
 }
 
 /// A failure tell: text to look for, what it means, what to do next.
@@ -181,6 +182,12 @@ pub const FAILURE_TELLS: &[FailureTell] = &[
         kind: FailureKind::CpuOnlyTorch,
         cause: "a CPU-only torch build is installed, and the code calls CUDA anyway",
         next: "run sadfix doctor for the torch build to install",
+    },
+    FailureTell {
+        needle: "ModuleNotFoundError: No module named",
+        kind: FailureKind::MissingModule,
+        cause: "a module SadTalker needs is not installed in this Python",
+        next: "check that the right Python ran (--python, the install's venv), then run sadfix doctor",
     },
 ];
 

@@ -231,6 +231,7 @@ fn failure_tells_are_found_with_their_cause() {
         (1.0, Stream::Stderr, "AssertionError: Torch not compiled with CUDA enabled"),
         (9.0, Stream::Stderr, "sh: 1: ffmpeg: not found"),
         (9.1, Stream::Stderr, "FileNotFoundError: [Errno 2] No such file or directory: './results/x/temp_art_0##bus.mp4'"),
+        (9.2, Stream::Stderr, "ModuleNotFoundError: No module named 'torch'"),
     ];
     let kinds: Vec<FailureKind> = parse(&lines(&run), 10.0)
         .failures
@@ -239,7 +240,11 @@ fn failure_tells_are_found_with_their_cause() {
         .collect();
     assert_eq!(
         kinds,
-        vec![FailureKind::CpuOnlyTorch, FailureKind::FfmpegMissing]
+        vec![
+            FailureKind::CpuOnlyTorch,
+            FailureKind::FfmpegMissing,
+            FailureKind::MissingModule
+        ]
     );
 }
 

@@ -117,8 +117,12 @@ pub fn run(
         keep(msg, &mut open_pipes);
     }
     drop(child);
-    for reader in readers {
-        let _ = reader.join();
+    // A process that left the group (setsid) may still hold a pipe: then its reader is left
+    // detached rather than waited for, so sadfix never hangs on it.
+    if open_pipes == 0 {
+        for reader in readers {
+            let _ = reader.join();
+        }
     }
     samples.sort_by(|a, b| a.t.total_cmp(&b.t));
     Ok(RunOutput {
@@ -222,6 +226,62 @@ impl LineSplitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn limits(timeout_s: u64) -> RunLimits {
+        RunLimits {
+            timeout: Duration::from_secs(timeout_s),
+            interval: Duration::from_millis(100),
+            interrupted: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[test]
+    fn lines_come_with_times_and_streams_and_the_exit_code() {
+        let mut seen = 0;
+        let out = run(
+            sh("echo one; printf 'bar 1\\rbar 2\\n' >&2; sleep 0.3; echo two; exit 3"),
+            &limits(10),
+            Vec::new(),
+            &mut |_| seen += 1,
+        )
+        .unwrap();
+        assert_eq!(out.ending, RunEnding::Exited { code: 3 });
+        let texts: Vec<(&str, Stream)> = out
+            .lines
+            .iter()
+            .map(|l| (l.text.as_str(), l.stream))
+            .collect();
+        assert!(
+            texts.contains(&("bar 1", Stream::Stderr))
+                && texts.contains(&("bar 2", Stream::Stderr))
+        );
+        let two = out.lines.iter().find(|l| l.text == "two").unwrap();
+        let one = out.lines.iter().find(|l| l.text == "one").unwrap();
+        assert!(two.t - one.t >= 0.25, "lines are timed as they arrive");
+        assert!(seen >= 4);
+    }
+
+    #[test]
+    fn a_process_that_left_the_group_holding_a_pipe_does_not_hang_the_runner() {
+        let started = Instant::now();
+        // The setsid'd sleep keeps stdout open past the leader and outside its process group.
+        let out = run(
+            sh("echo started; setsid sleep 4 & sleep 0.3; exit 0"),
+            &limits(10),
+            Vec::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(out.ending, RunEnding::Exited { code: 0 });
+        assert_eq!(out.lines[0].text, "started");
+        assert!(started.elapsed() < Duration::from_millis(3500));
+    }
 
     #[test]
     fn splits_on_carriage_returns_and_lets_a_finished_bar_out_at_once() {

@@ -30,6 +30,10 @@ use runner::Event;
 use stages::StageParser;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How often the live progress line is redrawn at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 pub fn command(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     check_args(args)?;
@@ -123,6 +127,9 @@ fn run_live(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<RunRecord> 
     let live_line = std::io::stderr().is_terminal();
     let mut parser = StageParser::new();
     let mut gpu_now = None;
+    let mut drawn = Instant::now()
+        .checked_sub(PROGRESS_EVERY)
+        .unwrap_or_else(Instant::now);
     let mut observe = |event: Event| {
         if !live_line {
             return;
@@ -131,7 +138,11 @@ fn run_live(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<RunRecord> 
             Event::Line(line) => parser.feed(line),
             Event::Sample(sample) => gpu_now = sample.gpu_util,
         }
-        report::bench::progress(parser.current(), gpu_now);
+        // A fast bar redraws hundreds of times a second; the terminal needs a few.
+        if drawn.elapsed() >= PROGRESS_EVERY {
+            report::bench::progress(parser.current(), gpu_now);
+            drawn = Instant::now();
+        }
     };
     let record = live::run(plan, &install, args, &mut observe)?;
     if live_line {

@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod record;
 pub mod runner;
 pub mod sampler;
+pub mod source;
 pub mod stages;
 pub mod summary;
 pub mod telemetry;
@@ -27,6 +28,7 @@ use expect::Expectations;
 use outcome::{build, BenchReport, Build};
 use record::RunRecord;
 use runner::Event;
+use source::{LiveRun, RunSource, TraceReplay};
 use stages::StageParser;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -43,18 +45,12 @@ pub fn command(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode
         }
         None => Expectations::builtin(),
     };
-    let (record, replay_of) = match &args.replay {
-        Some(dir) => {
-            let record = trace::read(dir).map_err(|e| {
-                coded(
-                    ExitCode::Usage,
-                    format!("cannot replay {}: {e}", dir.display()),
-                )
-            })?;
-            (record, Some(dir.display().to_string()))
-        }
-        None => (run_live(global, args)?, None),
+    let mut source: Box<dyn RunSource + '_> = match &args.replay {
+        Some(dir) => Box::new(TraceReplay { dir: dir.clone() }),
+        None => Box::new(LiveRun { global, args }),
     };
+    let record = follow(source.as_mut())?;
+    let replay_of = source.replay_of();
     let mut report = report_of(&record, &expectations, replay_of, args.require_gpu);
     if let Some(dir) = &args.record {
         trace::write(dir, &record)
@@ -119,12 +115,9 @@ fn check_args(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_live(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<RunRecord> {
-    let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    let install = crate::install::locate(global.root.as_deref(), &cwd)?;
-    let plan = live::plan(&install, args, &cwd)?;
-    report::note(&report::bench::starting(&plan.argv, &plan.result_dir));
-    let live_line = std::io::stderr().is_terminal();
+/// Take the run from its source, with a live progress line when stderr is a terminal.
+fn follow(source: &mut dyn RunSource) -> anyhow::Result<RunRecord> {
+    let live_line = source.replay_of().is_none() && std::io::stderr().is_terminal();
     let mut parser = StageParser::new();
     let mut gpu_now = None;
     let mut drawn = Instant::now()
@@ -144,7 +137,7 @@ fn run_live(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<RunRecord> 
             drawn = Instant::now();
         }
     };
-    let record = live::run(plan, &install, args, &mut observe)?;
+    let record = source.record(&mut observe)?;
     if live_line {
         report::bench::progress_done();
     }

@@ -16,7 +16,7 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
 fi
 
 cargo build -q
-bin="$PWD/target/debug/sadfix"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/sadfix"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r fixtures/sim-install "$work/sim-install"
@@ -39,7 +39,7 @@ run() { # run EXPECTED_CODE NAME ARGS...: run sadfix, check its exit code, keep 
 code=0
 SADTALKER_SIM_SPEED=10 "$bin" --root "$work/sim-install" bench \
     --json "$work/live.json" --svg "$work/live.svg" >"$work/live.txt" 2>"$work/live.err" || code=$?
-grep -q "Face Renderer" "$work/live.txt" || { echo "FAIL: no stage table"; cat "$work/live.txt"; exit 1; }
+grep -q "Face Renderer" "$work/live.txt" || { echo "FAIL: no stage table"; cat "$work/live.txt" "$work/live.err"; exit 1; }
 grep -q "<svg" "$work/live.svg" || { echo "FAIL: no SVG"; exit 1; }
 
 SADTALKER_SIM_SPEED=10 SADTALKER_SIM_FAIL=crash \

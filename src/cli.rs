@@ -83,6 +83,9 @@ pub struct DoctorArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Read GPU facts from a recorded snapshot (JSON) instead of NVML; the report says so.
+    #[arg(long, value_name = "FILE")]
+    pub gpu_replay: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

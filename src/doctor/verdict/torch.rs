@@ -1,0 +1,387 @@
+//! Verdicts on torch and CUDA that cross the layers: the build torch is (CPU-only, CUDA x.y),
+//! whether CUDA answers and works, and whether the driver is new enough for the build.
+
+use crate::doctor::check::{Area, Check, Status};
+use crate::doctor::gathered::Gathered;
+use crate::doctor::probe::ProbeOutcome;
+use crate::doctor::system::WSL_LIB;
+use crate::doctor::telemetry::CudaVersion;
+
+/// PyTorch's CUDA wheel indexes, oldest first.
+const WHEELS: [(u32, u32, &str); 5] = [
+    (11, 8, "cu118"),
+    (12, 1, "cu121"),
+    (12, 4, "cu124"),
+    (12, 6, "cu126"),
+    (12, 8, "cu128"),
+];
+
+/// The newest CUDA wheel tag a driver supporting `driver` can run.
+pub fn wheel_for(driver: CudaVersion) -> Option<&'static str> {
+    WHEELS
+        .iter()
+        .rev()
+        .find(|(major, minor, _)| {
+            CudaVersion {
+                major: *major,
+                minor: *minor,
+            } <= driver
+        })
+        .map(|w| w.2)
+}
+
+/// The reinstall command for the CUDA build that matches the driver (cu121 when unknown).
+pub fn reinstall_fix(g: &Gathered) -> Option<String> {
+    let tag = match g.driver_cuda() {
+        Some((driver, _)) => wheel_for(driver)?,
+        None => "cu121",
+    };
+    Some(format!(
+        "{} -m pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/{tag}",
+        g.python_cmd()
+    ))
+}
+
+fn driver_too_old_fix(g: &Gathered) -> String {
+    reinstall_fix(g).unwrap_or_else(|| {
+        "update the NVIDIA driver (no current torch CUDA build supports this one)".into()
+    })
+}
+
+/// `torch.build`.
+pub fn check_build(g: &Gathered) -> Check {
+    let id = "torch.build";
+    if let Some(c) = g
+        .cuda_probe()
+        .and_then(|c| c.import_error.as_ref().map(|e| (c, e)))
+    {
+        let (_, error) = c;
+        let missing =
+            g.package("torch").is_none() && g.facts().is_some_and(|f| f.torch_build.is_none());
+        let stderr = match &g.cuda {
+            ProbeOutcome::Done { stderr_tail, .. } => stderr_tail.clone(),
+            _ => String::new(),
+        };
+        let summary = if missing {
+            format!("torch is not installed for {}", g.python_cmd())
+        } else {
+            format!("import torch fails: {error}")
+        };
+        return Check::new(id, Area::Torch, Status::Fail, summary)
+            .evidence_all(stderr.lines().map(str::to_string))
+            .fix_opt(reinstall_fix(g));
+    }
+    let Some(build) = g.torch_build() else {
+        let why = g
+            .facts()
+            .and_then(|f| f.torch_build_error.clone())
+            .unwrap_or_else(|| {
+                "both probes failed (see python.interpreter and cuda.available)".into()
+            });
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Skip,
+            format!("torch build unknown: {why}"),
+        );
+    };
+    let evidence = format!(
+        "torch.__version__ = {}, torch.version.cuda = {} (from {})",
+        build.version,
+        build.cuda.as_deref().unwrap_or("None"),
+        build.source
+    );
+    if let Some(hip) = &build.hip {
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Warn,
+            format!("torch {} is a ROCm (HIP {hip}) build", build.version),
+        )
+        .evidence(evidence)
+        .evidence("SadTalker is only known to work with CUDA builds");
+    }
+    match &build.cuda {
+        Some(cuda) => Check::new(
+            id,
+            Area::Torch,
+            Status::Ok,
+            format!("torch {} built for CUDA {cuda}", build.version),
+        )
+        .evidence(evidence),
+        None => {
+            let seen = g.nvidia_gpu_seen();
+            let (status, tail) = match &seen {
+                Some(gpu) => (Status::Fail, format!(" while the driver sees {gpu}")),
+                None => (Status::Warn, String::new()),
+            };
+            Check::new(
+                id,
+                Area::Torch,
+                status,
+                format!(
+                    "CPU-only torch build {} (torch.version.cuda is None){tail}",
+                    build.version
+                ),
+            )
+            .evidence(evidence)
+            .evidence(if seen.is_none() {
+                "no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"
+                    .to_string()
+            } else {
+                String::new()
+            })
+            .fix_opt(reinstall_fix(g))
+        }
+    }
+}
+
+/// `cuda.available`.
+pub fn check_available(g: &Gathered) -> Check {
+    let id = "cuda.available";
+    let probe = match &g.cuda {
+        ProbeOutcome::TimedOut {
+            after,
+            needed_kill,
+            stderr_tail,
+        } => return timed_out(g, after.as_secs_f64(), *needed_kill, stderr_tail),
+        ProbeOutcome::Failed {
+            reason,
+            stderr_tail,
+        } => {
+            return Check::new(
+                id,
+                Area::Torch,
+                Status::Fail,
+                format!("the CUDA check crashed: {reason}"),
+            )
+            .evidence_all(stderr_tail.lines().map(str::to_string))
+        }
+        ProbeOutcome::NotRun { reason } => {
+            return Check::new(id, Area::Torch, Status::Skip, reason.clone())
+        }
+        ProbeOutcome::Done { result, .. } => result,
+    };
+    if probe.import_error.is_some() {
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Skip,
+            "not checked: import torch fails (see torch.build)",
+        );
+    }
+    if let Some(error) = &probe.cuda_error {
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Fail,
+            format!("torch.cuda.is_available() raised {error}"),
+        );
+    }
+    let timing = format!(
+        "import torch {:.0} ms, is_available() {:.0} ms",
+        probe.import_ms.unwrap_or(0.0),
+        probe.available_ms.unwrap_or(0.0)
+    );
+    if probe.is_available == Some(true) {
+        let devices: Vec<String> = probe
+            .devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} (sm_{})",
+                    d.name,
+                    d.capability.iter().map(u32::to_string).collect::<String>()
+                )
+            })
+            .collect();
+        return match &probe.tensor_op {
+            Some(op) if op.ok => Check::new(
+                id,
+                Area::Torch,
+                Status::Ok,
+                format!(
+                    "CUDA works: {} device(s): {}",
+                    probe.device_count.unwrap_or(0),
+                    devices.join(", ")
+                ),
+            )
+            .evidence(timing)
+            .evidence(format!(
+                "tensor op on the GPU with synchronize: {:.0} ms",
+                op.ms
+            )),
+            other => Check::new(
+                id,
+                Area::Torch,
+                Status::Fail,
+                "CUDA is available but a tensor operation on the GPU failed",
+            )
+            .evidence(
+                other
+                    .as_ref()
+                    .and_then(|op| op.error.clone())
+                    .unwrap_or_else(|| "no result".into()),
+            )
+            .evidence(timing),
+        };
+    }
+    let warnings: Vec<String> = probe.warnings.clone();
+    let hidden = g
+        .system
+        .env
+        .visible_devices
+        .as_deref()
+        .is_some_and(hides_all);
+    let gpu = g.nvidia_gpu_seen();
+    let (status, summary, fix) = if hidden {
+        (
+            Status::Fail,
+            format!(
+                "torch sees no GPU: CUDA_VISIBLE_DEVICES={:?} hides them all",
+                g.system.env.visible_devices.clone().unwrap_or_default()
+            ),
+            Some("unset CUDA_VISIBLE_DEVICES".to_string()),
+        )
+    } else if probe.torch_cuda.is_none() {
+        let status = if gpu.is_some() {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
+        (
+            status,
+            "torch.cuda.is_available() is False: torch is a CPU-only build".into(),
+            reinstall_fix(g),
+        )
+    } else if let Some((driver, _)) = g
+        .driver_cuda()
+        .filter(|_| warnings.iter().any(|w| w.contains("too old")))
+    {
+        (
+            Status::Fail,
+            format!("torch.cuda.is_available() is False: the driver supports CUDA {driver}, older than the build"),
+            Some(driver_too_old_fix(g)),
+        )
+    } else {
+        let status = if gpu.is_some() || g.system.wsl.is_some() {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
+        let fix = wsl_loader_fix(g);
+        (status, "torch.cuda.is_available() is False".into(), fix)
+    };
+    Check::new(id, Area::Torch, status, summary)
+        .evidence_all(warnings)
+        .evidence(timing)
+        .fix_opt(fix)
+}
+
+fn timed_out(g: &Gathered, after: f64, needed_kill: bool, stderr_tail: &str) -> Check {
+    let fix = wsl_loader_fix(g).unwrap_or_else(|| "sadfix patch --cuda-timeout 10".into());
+    Check::new(
+        "cuda.available",
+        Area::Torch,
+        Status::Timeout,
+        format!(
+            "import torch + torch.cuda.is_available() did not answer within {} s",
+            g.timeout.as_secs_f64()
+        ),
+    )
+    .evidence(format!("stopped after {after:.1} s"))
+    .evidence(if needed_kill {
+        "the probe ignored SIGTERM and was killed with SIGKILL (a hang inside the driver)"
+    } else {
+        "the probe was stopped with SIGTERM"
+    })
+    .evidence("SadTalker would hang the same way, or fall back to CPU; `sadfix patch --force-gpu` skips the check")
+    .evidence_all(stderr_tail.lines().map(str::to_string))
+    .fix(fix)
+}
+
+/// Under WSL with the driver libraries off the loader path: the export that puts them on it.
+fn wsl_loader_fix(g: &Gathered) -> Option<String> {
+    (g.system.wsl.is_some() && g.system.wsl_lib_on_loader_path.is_none())
+        .then(|| format!("export LD_LIBRARY_PATH={WSL_LIB}:$LD_LIBRARY_PATH"))
+}
+
+/// `CUDA_VISIBLE_DEVICES` values that hide every GPU.
+pub fn hides_all(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v == "-1"
+        || v.eq_ignore_ascii_case("none")
+        || v.eq_ignore_ascii_case("NoDevFiles")
+}
+
+/// `gpu.driver`.
+pub fn check_driver(g: &Gathered) -> Check {
+    let id = "gpu.driver";
+    let torch_cuda = g
+        .torch_build()
+        .and_then(|b| b.cuda)
+        .and_then(|c| CudaVersion::parse(&c));
+    let replay = matches!(g.gpu, crate::doctor::telemetry::GpuView::Replay(..));
+    let mut evidence = Vec::new();
+    if let Some(snap) = g.gpu.snapshot() {
+        for gpu in &snap.gpus {
+            evidence.push(format!(
+                "GPU {}: {}, {:.1} of {:.1} GiB used, {} busy, {} process(es)",
+                gpu.index,
+                gpu.name,
+                gib(gpu.memory_used),
+                gib(gpu.memory_total),
+                gpu.utilization.map_or("?".into(), |u| format!("{u}%")),
+                gpu.processes.len()
+            ));
+        }
+        if replay {
+            evidence.push(format!("GPU facts {}", g.gpu.source()));
+        }
+    }
+    let driver = g.driver_cuda();
+    if let (Some(needs), Some((has, from))) = (torch_cuda, driver) {
+        if needs > has {
+            let status = if needs.major > has.major {
+                Status::Fail
+            } else {
+                Status::Warn
+            };
+            let summary = format!("torch's CUDA {needs} build is newer than the driver supports (CUDA {has}, from {from})");
+            return Check::new(id, Area::Gpu, status, summary)
+                .evidence_all(evidence)
+                .fix(driver_too_old_fix(g));
+        }
+    }
+    match g.gpu.snapshot() {
+        Some(snap) => Check::new(
+            id,
+            Area::Gpu,
+            Status::Ok,
+            format!(
+                "driver {} (supports CUDA {}), {} GPU(s)",
+                snap.driver_version,
+                snap.cuda_driver.map_or("?".into(), |v| v.to_string()),
+                snap.gpus.len()
+            ),
+        )
+        .evidence_all(evidence),
+        None => {
+            let reason = match &g.gpu {
+                crate::doctor::telemetry::GpuView::Unavailable(r) => r.clone(),
+                _ => String::new(),
+            };
+            Check::new(
+                id,
+                Area::Gpu,
+                Status::Skip,
+                format!("GPU telemetry unavailable: {reason}"),
+            )
+        }
+    }
+}
+
+pub fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}

@@ -80,25 +80,21 @@ pub fn check_ffmpeg(ffmpeg: &Ffmpeg) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn ffmpeg_is_found_and_its_version_read_or_reported_missing() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path_var = tmp.path().to_string_lossy().to_string();
-        assert_eq!(
-            check_ffmpeg(&probe_ffmpeg(&path_var, Duration::from_secs(5))).status,
-            Status::Fail
-        );
-        let fake = tmp.path().join("ffmpeg");
-        std::fs::write(
-            &fake,
-            "#!/bin/sh\necho 'ffmpeg version 6.0-test Copyright'\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let check = check_ffmpeg(&probe_ffmpeg(&path_var, Duration::from_secs(5)));
+        let empty = tempfile::tempdir().unwrap();
+        let none = probe_ffmpeg(&empty.path().to_string_lossy(), Duration::from_secs(5));
+        assert_eq!(check_ffmpeg(&none).status, Status::Fail);
+        // The committed stand-in (fixtures/doctor/bin/ffmpeg) only answers -version.
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doctor/bin");
+        let check = check_ffmpeg(&probe_ffmpeg(
+            &bin.to_string_lossy(),
+            Duration::from_secs(5),
+        ));
         assert_eq!(check.status, Status::Ok);
-        assert_eq!(check.summary, "ffmpeg version 6.0-test Copyright");
+        assert!(check
+            .summary
+            .starts_with("ffmpeg version 6.1.1-test-double"));
     }
 }

@@ -91,6 +91,10 @@ pub fn check_build(g: &Gathered) -> Check {
         build.cuda.as_deref().unwrap_or("None"),
         build.source
     );
+    let tag = match build.version.split_once('+') {
+        Some((_, tag)) => format!("build tag +{tag}"),
+        None => "no build tag in the version: judged from torch.version.cuda".to_string(),
+    };
     if let Some(hip) = &build.hip {
         return Check::new(
             id,
@@ -108,7 +112,8 @@ pub fn check_build(g: &Gathered) -> Check {
             Status::Ok,
             format!("torch {} built for CUDA {cuda}", build.version),
         )
-        .evidence(evidence),
+        .evidence(evidence)
+        .evidence(tag),
         None => {
             let seen = g.nvidia_gpu_seen();
             let (status, tail) = match &seen {
@@ -125,6 +130,7 @@ pub fn check_build(g: &Gathered) -> Check {
                 ),
             )
             .evidence(evidence)
+            .evidence(tag)
             .evidence(if seen.is_none() {
                 "no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"
                     .to_string()

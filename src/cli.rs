@@ -25,6 +25,8 @@ pub struct GlobalArgs {
     pub root: Option<PathBuf>,
 }
 
+// Parsed once per process, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose why SadTalker is not on the GPU, with the fix for each finding.
@@ -83,9 +85,6 @@ pub struct DoctorArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Read GPU facts from a recorded snapshot (JSON) instead of NVML; the report says so.
-    #[arg(long, value_name = "FILE")]
-    pub gpu_replay: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -68,7 +68,7 @@ fn gpu(name: &str) -> PathBuf {
 fn a_healthy_install_with_a_working_cuda_build_passes() {
     let (_tmp, root) = copy_fixture("doctor/healthy");
     let mut cmd = doctor(&root.join("SadTalker"), "cuda", "packages-pinned");
-    cmd.arg("--gpu-replay").arg(gpu("rtx3090-driver-550.json"));
+    cmd.env("SADFIX_GPU_REPLAY", gpu("rtx3090-driver-550.json"));
     let report = json_report(&mut cmd, 0);
     assert_eq!(report.schema_version, 1);
     for id in [
@@ -103,7 +103,7 @@ fn a_healthy_install_with_a_working_cuda_build_passes() {
 fn cpu_only_torch_on_a_gpu_machine_fails_with_the_matching_reinstall() {
     let (_tmp, root) = copy_fixture("doctor/healthy");
     let mut cmd = doctor(&root.join("SadTalker"), "cpu-only", "packages-pinned");
-    cmd.arg("--gpu-replay").arg(gpu("rtx3090-driver-550.json"));
+    cmd.env("SADFIX_GPU_REPLAY", gpu("rtx3090-driver-550.json"));
     let report = json_report(&mut cmd, 1);
     let build = report.check("torch.build").unwrap();
     assert_eq!(build.status, Status::Fail);

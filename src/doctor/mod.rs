@@ -22,6 +22,9 @@ use probe::ProbeOutcome;
 use std::time::{Duration, Instant};
 use telemetry::GpuView;
 
+/// Names a JSON GPU snapshot to read instead of asking NVML.
+pub const GPU_REPLAY_VAR: &str = "SADFIX_GPU_REPLAY";
+
 /// Run doctor from the command line.
 pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -36,11 +39,12 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
     }
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let install = install::locate(global.root.as_deref(), &cwd)?;
-    let gpu = match &args.gpu_replay {
-        Some(file) => telemetry::from_replay(file)?,
+    let env = |var: &str| std::env::var(var).ok();
+    // A recorded snapshot instead of NVML, for tests and bug reports; the report says so.
+    let gpu = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {
+        Some(file) => telemetry::from_replay(std::path::Path::new(&file))?,
         None => telemetry::from_nvml(),
     };
-    let env = |var: &str| std::env::var(var).ok();
     let python = install::choose_python(args.python.as_deref(), Some(&install), &env);
     let gathered = gather(
         install,

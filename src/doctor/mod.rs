@@ -45,7 +45,15 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
         Some(file) => telemetry::from_replay(std::path::Path::new(&file))?,
         None => telemetry::from_nvml(),
     };
-    let python = install::choose_python(args.python.as_deref(), Some(&install), &env);
+    // The probes run from the install root: a relative `--python dir/python` means from here.
+    let flag = args.python.as_ref().map(|p| {
+        if p.is_relative() && p.components().count() > 1 {
+            cwd.join(p)
+        } else {
+            p.clone()
+        }
+    });
+    let python = install::choose_python(flag.as_deref(), Some(&install), &env);
     let gathered = gather(
         install,
         python,
@@ -78,7 +86,7 @@ pub fn gather(
     let path_var = env("PATH").unwrap_or_default();
     let (facts, cuda, ffmpeg, sys, sites, numpy_aliases) = std::thread::scope(|scope| {
         let probes = scope.spawn(|| match &python {
-            Some(choice) => probe::run_both(&choice.path, timeout),
+            Some(choice) => probe::run_both(&choice.path, &install.root, timeout),
             None => not_run("no Python to probe"),
         });
         let ffmpeg =

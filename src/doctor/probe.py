@@ -98,7 +98,7 @@ def facts():
             "version": platform.python_version(),
             "implementation": platform.python_implementation(),
             "executable": sys.executable,
-            "platform": platform.platform(),
+            "platform": "%s %s" % (platform.system(), platform.release()),
             "machine": platform.machine(),
         },
         "packages": package_versions(),

@@ -117,14 +117,16 @@ impl<T> ProbeOutcome<T> {
     }
 }
 
-/// Run both probes in parallel with `python`; each gets `timeout`.
+/// Run both probes in parallel with `python` from `cwd` (the install root, where SadTalker is
+/// run from, so `sys.path[0]` matches); each gets `timeout`.
 pub fn run_both(
     python: &Path,
+    cwd: &Path,
     timeout: Duration,
 ) -> (ProbeOutcome<FactsProbe>, ProbeOutcome<CudaProbe>) {
     std::thread::scope(|scope| {
-        let cuda = scope.spawn(|| run_probe::<CudaProbe>(python, "cuda", timeout));
-        let facts = run_probe::<FactsProbe>(python, "facts", timeout);
+        let cuda = scope.spawn(|| run_probe::<CudaProbe>(python, cwd, "cuda", timeout));
+        let facts = run_probe::<FactsProbe>(python, cwd, "facts", timeout);
         let cuda = cuda.join().unwrap_or_else(|_| ProbeOutcome::NotRun {
             reason: "the probe thread panicked".into(),
         });
@@ -132,9 +134,14 @@ pub fn run_both(
     })
 }
 
-fn run_probe<T: DeserializeOwned>(python: &Path, mode: &str, timeout: Duration) -> ProbeOutcome<T> {
+fn run_probe<T: DeserializeOwned>(
+    python: &Path,
+    cwd: &Path,
+    mode: &str,
+    timeout: Duration,
+) -> ProbeOutcome<T> {
     let mut cmd = Command::new(python);
-    cmd.arg("-c").arg(PROBE_SCRIPT).arg(mode);
+    cmd.arg("-c").arg(PROBE_SCRIPT).arg(mode).current_dir(cwd);
     // Leave no bytecode caches behind in the user's environment, and never buffer the result.
     cmd.env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1");

@@ -2,7 +2,7 @@
 //! problem; colour only when asked for.
 
 use crate::doctor::check::{Check, DoctorReport, Status};
-use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table, TableComponent};
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 
 /// How many evidence lines a problem shows in the table (`--json` has them all).
 const EVIDENCE_SHOWN: usize = 4;
@@ -36,6 +36,7 @@ pub fn render(report: &DoctorReport, color: bool) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    out.push('\n');
     out.push_str(&totals(report));
     out
 }
@@ -43,11 +44,8 @@ pub fn render(report: &DoctorReport, color: bool) -> String {
 fn table(checks: &[Check], color: bool) -> Table {
     let mut table = Table::new();
     table
-        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .remove_style(TableComponent::HorizontalLines)
-        .remove_style(TableComponent::MiddleIntersections)
-        .remove_style(TableComponent::LeftBorderIntersections)
-        .remove_style(TableComponent::RightBorderIntersections)
+        // No rules: one long finding would stretch them across the screen.
+        .load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(vec!["area", "status", "check", "finding"]);
     if color {

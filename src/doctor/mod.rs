@@ -10,6 +10,7 @@ pub mod system;
 pub mod telemetry;
 pub mod tools;
 pub mod verdict;
+pub mod weight_files;
 pub mod weights;
 
 use crate::cli::{DoctorArgs, GlobalArgs};

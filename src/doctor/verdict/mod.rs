@@ -1,5 +1,7 @@
 //! All verdicts, in report order. Each is a pure function of what was gathered.
 
+pub mod driver;
+pub mod install;
 pub mod packages;
 pub mod system;
 pub mod torch;
@@ -20,11 +22,11 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         .snapshot()
         .and_then(|s| s.gpus.iter().map(|x| x.memory_total).max());
     let mut checks = vec![
-        packages::check_install(g),
-        packages::check_python(g),
+        install::check_install(g),
+        install::check_python(g),
         torch::check_build(g),
         torch::check_available(g),
-        torch::check_driver(g),
+        driver::check_driver(g),
         system::check_vendor(g),
         system::check_wsl(g),
         system::check_nvml_library(g),

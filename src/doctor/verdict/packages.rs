@@ -1,9 +1,9 @@
-//! Verdicts on the install and its Python environment: the install found, the interpreter, the
-//! package versions SadTalker is known to break with (numpy, torchvision with basicsr).
+//! Verdicts on the Python packages: the versions SadTalker is known to break with (numpy,
+//! torchvision with an unpatched basicsr) and the ones it needs but lacks.
 
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::probe::{Degradations, ProbeOutcome};
+use crate::doctor::probe::Degradations;
 use std::path::Path;
 
 /// The packages SadTalker's requirements name, as the facts probe reports them.
@@ -35,84 +35,6 @@ pub fn major_minor(version: &str) -> Option<(u32, u32)> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     Some((major, minor))
-}
-
-/// `install.found`.
-pub fn check_install(g: &Gathered) -> Check {
-    let install = &g.install;
-    Check::new(
-        "install.found",
-        Area::Install,
-        Status::Ok,
-        format!(
-            "SadTalker at {} ({})",
-            install.root.display(),
-            install.layout.describe()
-        ),
-    )
-    .evidence(
-        install
-            .host
-            .as_ref()
-            .map_or(String::new(), |h| format!("host app: {}", h.display())),
-    )
-}
-
-/// `python.interpreter`: which Python, why, and whether it runs.
-pub fn check_python(g: &Gathered) -> Check {
-    let id = "python.interpreter";
-    let Some(choice) = &g.python else {
-        return Check::new(id, Area::Install, Status::Fail, "no Python found: no venv in the install, no $VIRTUAL_ENV or $CONDA_PREFIX, no python3 on PATH")
-            .fix("sadfix doctor --python /path/to/python");
-    };
-    let why = format!("chosen because: {}", choice.reason);
-    match &g.facts {
-        ProbeOutcome::Done { result, .. } => Check::new(
-            id,
-            Area::Install,
-            Status::Ok,
-            format!(
-                "Python {} ({}) at {}",
-                result.python.version,
-                result.python.implementation,
-                choice.path.display()
-            ),
-        )
-        .evidence(why)
-        .evidence(format!(
-            "{} on {}",
-            result.python.executable, result.python.platform
-        )),
-        ProbeOutcome::TimedOut {
-            after, stderr_tail, ..
-        } => Check::new(
-            id,
-            Area::Install,
-            Status::Timeout,
-            format!(
-                "{} did not answer the facts probe within {:.1} s",
-                choice.path.display(),
-                after.as_secs_f64()
-            ),
-        )
-        .evidence(why)
-        .evidence_all(stderr_tail.lines().map(str::to_string)),
-        ProbeOutcome::Failed {
-            reason,
-            stderr_tail,
-        } => Check::new(
-            id,
-            Area::Install,
-            Status::Fail,
-            format!("{} does not run: {reason}", choice.path.display()),
-        )
-        .evidence(why)
-        .evidence_all(stderr_tail.lines().map(str::to_string))
-        .fix("sadfix doctor --python /path/to/the/python/sadtalker/uses"),
-        ProbeOutcome::NotRun { reason } => {
-            Check::new(id, Area::Install, Status::Skip, reason.clone())
-        }
-    }
 }
 
 /// `packages.numpy`: SadTalker pins 1.23.4; >= 1.24 removes `np.float`, 2.x breaks at import.

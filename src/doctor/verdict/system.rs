@@ -1,7 +1,8 @@
 //! Verdicts on the machine: WSL and its driver library path, a shadowing or stub
 //! `libnvidia-ml`, the CUDA environment variables, the GPU vendor, and cores/RAM/load.
 
-use super::torch::{gib, hides_all};
+use super::driver::gib;
+use super::torch::hides_all;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::system::WSL_LIB;

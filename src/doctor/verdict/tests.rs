@@ -163,7 +163,7 @@ fn cpu_only_torch_with_a_gpu_fails_with_the_wheel_for_the_driver() {
 #[test]
 fn a_build_newer_than_the_driver_fails_from_nvml_or_from_torchs_warning() {
     let g = gathered(working_cuda("2.1.2+cu121", Some("12.1")), snapshot((11, 4)));
-    let driver = torch::check_driver(&g);
+    let driver = driver::check_driver(&g);
     assert_eq!(driver.status, Status::Fail);
     assert!(driver.summary.contains("CUDA 11.4"), "{}", driver.summary);
     assert!(driver.fix.unwrap().contains("update the NVIDIA driver"));
@@ -174,7 +174,7 @@ fn a_build_newer_than_the_driver_fails_from_nvml_or_from_torchs_warning() {
     probe.warnings =
         vec!["The NVIDIA driver on your system is too old (found version 11080).".into()];
     let g = gathered(probe, GpuView::Unavailable("no NVML".into()));
-    let driver = torch::check_driver(&g);
+    let driver = driver::check_driver(&g);
     assert_eq!(driver.status, Status::Fail);
     assert!(driver.summary.contains("from torch's warning"));
     assert!(driver.fix.unwrap().ends_with("/whl/cu118"));
@@ -264,8 +264,8 @@ fn a_stub_nvml_first_on_the_loader_path_is_reported_with_the_cleaned_path() {
 #[test]
 fn wheels_follow_the_driver() {
     let v = |major, minor| CudaVersion { major, minor };
-    assert_eq!(torch::wheel_for(v(12, 4)), Some("cu124"));
-    assert_eq!(torch::wheel_for(v(12, 2)), Some("cu121"));
-    assert_eq!(torch::wheel_for(v(13, 0)), Some("cu128"));
-    assert_eq!(torch::wheel_for(v(11, 4)), None);
+    assert_eq!(driver::wheel_for(v(12, 4)), Some("cu124"));
+    assert_eq!(driver::wheel_for(v(12, 2)), Some("cu121"));
+    assert_eq!(driver::wheel_for(v(13, 0)), Some("cu128"));
+    assert_eq!(driver::wheel_for(v(11, 4)), None);
 }

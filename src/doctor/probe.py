@@ -27,15 +27,50 @@ def error_text(exc):
     return "%s: %s" % (type(exc).__name__, exc)
 
 
-def package_versions():
-    from importlib import metadata
+def normalize(name):
+    return name.replace("-", "_").replace(".", "_").lower()
 
-    found = {}
-    for name in PACKAGES:
+
+def metadata_version(path):
+    """The Version: header of a dist-info/egg-info directory (or an egg-info file)."""
+    import os
+
+    files = [path] if os.path.isfile(path) else [
+        os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
+    for name in files:
         try:
-            found[name] = metadata.version(name)
-        except Exception:
-            found[name] = None
+            with open(name, encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip()
+                    if not line.strip():
+                        break
+        except OSError:
+            continue
+    return None
+
+
+def package_versions():
+    # What importlib.metadata.version() answers (the first distribution on sys.path wins),
+    # read straight from the *.dist-info / *.egg-info entries: importing importlib.metadata
+    # costs more than the whole scan.
+    import os
+
+    wanted = {normalize(name): name for name in PACKAGES}
+    found = dict.fromkeys(PACKAGES)
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for item in names:
+            if not item.endswith((".dist-info", ".egg-info")):
+                continue
+            stem = item.rsplit(".", 1)[0]
+            key = normalize(stem.split("-", 1)[0])
+            if key in wanted and found[wanted[key]] is None:
+                guess = stem.split("-")[1] if "-" in stem else None
+                found[wanted[key]] = metadata_version(os.path.join(entry or ".", item)) or guess
     return found
 
 
@@ -54,14 +89,15 @@ def package_dir(name):
 
 def torch_build():
     import os
-    import runpy
 
     where = package_dir("torch")
     if where is None:
         return None, "torch is not importable (no package found on sys.path)"
     path = os.path.join(where, "version.py")
+    ns = {"__name__": "torch.version", "__file__": path}
     try:
-        ns = runpy.run_path(path)
+        with open(path, encoding="utf-8") as handle:
+            exec(compile(handle.read(), path, "exec"), ns)
     except Exception as exc:
         return None, "%s: %s" % (path, error_text(exc))
     build = {"version": ns.get("__version__"), "cuda": ns.get("cuda"), "hip": ns.get("hip"),

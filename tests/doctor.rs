@@ -24,10 +24,11 @@ fn test_path() -> String {
     format!("{}:/usr/bin:/bin", fixtures().join("doctor/bin").display())
 }
 
-/// A doctor run on `install` with the fake torch in `mode` and the `packages` metadata set.
-fn doctor(install: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
+/// `sadfix` run from `cwd` with the fake torch in `mode`, the `packages` metadata set, and
+/// nothing else from this process's environment.
+fn with_fake_torch(cwd: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
     let fake = fixtures().join("fake_torch");
-    let mut cmd = sadfix(install);
+    let mut cmd = sadfix(cwd);
     cmd.env_clear()
         .env("NO_COLOR", "1")
         .env("PATH", test_path())
@@ -35,10 +36,14 @@ fn doctor(install: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
         .env(
             "PYTHONPATH",
             format!("{}:{}", fake.display(), fake.join(packages).display()),
-        )
-        .arg("doctor")
-        .arg("--python")
-        .arg(python());
+        );
+    cmd
+}
+
+/// A doctor run on `install` with the machine's python3 and the fake torch.
+fn doctor(install: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
+    let mut cmd = with_fake_torch(install, mode, packages);
+    cmd.arg("doctor").arg("--python").arg(python());
     cmd
 }
 
@@ -261,4 +266,32 @@ fn no_install_exits_3_and_a_bad_timeout_exits_2() {
         .args(["doctor", "--timeout", "0"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn the_installs_own_venv_is_found_and_a_relative_python_is_taken_from_here() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let install = root.join("SadTalker");
+    std::fs::create_dir_all(install.join("venv/bin")).unwrap();
+    std::os::unix::fs::symlink(python(), install.join("venv/bin/python")).unwrap();
+
+    let mut from_inside = with_fake_torch(&install.join("src"), "cuda", "packages-pinned");
+    from_inside.arg("doctor");
+    let report = json_report(&mut from_inside, 0);
+    let chosen = report.python.expect("a python was chosen");
+    assert_eq!(chosen.source, "install_venv");
+    assert_eq!(chosen.path, install.join("venv/bin/python"));
+
+    // The probes run from the install root; a relative --python still means from here.
+    let mut from_above = with_fake_torch(&root, "cuda", "packages-pinned");
+    from_above.args([
+        "doctor",
+        "--root",
+        "SadTalker",
+        "--python",
+        "SadTalker/venv/bin/python",
+    ]);
+    let report = json_report(&mut from_above, 0);
+    let check = report.check("python.interpreter").unwrap();
+    assert_eq!(check.status, Status::Ok, "{check:?}");
 }

@@ -4,16 +4,13 @@
 use super::driver::{driver_too_old_fix, reinstall_fix};
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::probe::ProbeOutcome;
+use crate::doctor::probe::{CudaProbe, ProbeOutcome};
 use crate::doctor::system::WSL_LIB;
+
 /// `torch.build`.
 pub fn check_build(g: &Gathered) -> Check {
     let id = "torch.build";
-    if let Some(c) = g
-        .cuda_probe()
-        .and_then(|c| c.import_error.as_ref().map(|e| (c, e)))
-    {
-        let (_, error) = c;
+    if let Some(error) = g.cuda_probe().and_then(|c| c.import_error.as_ref()) {
         let missing =
             g.package("torch").is_none() && g.facts().is_some_and(|f| f.torch_build.is_none());
         let stderr = match &g.cuda {
@@ -148,98 +145,88 @@ pub fn check_available(g: &Gathered) -> Check {
         probe.available_ms.unwrap_or(0.0)
     );
     if probe.is_available == Some(true) {
-        let devices: Vec<String> = probe
-            .devices
-            .iter()
-            .map(|d| {
-                format!(
-                    "{} (sm_{})",
-                    d.name,
-                    d.capability.iter().map(u32::to_string).collect::<String>()
-                )
-            })
-            .collect();
-        return match &probe.tensor_op {
-            Some(op) if op.ok => Check::new(
-                id,
-                Area::Torch,
-                Status::Ok,
-                format!(
-                    "CUDA works: {} device(s): {}",
-                    probe.device_count.unwrap_or(0),
-                    devices.join(", ")
-                ),
-            )
-            .evidence(timing)
-            .evidence(format!(
-                "tensor op on the GPU with synchronize: {:.0} ms",
-                op.ms
-            )),
-            other => Check::new(
-                id,
-                Area::Torch,
-                Status::Fail,
-                "CUDA is available but a tensor operation on the GPU failed",
-            )
-            .evidence(
-                other
-                    .as_ref()
-                    .and_then(|op| op.error.clone())
-                    .unwrap_or_else(|| "no result".into()),
-            )
-            .evidence(timing),
-        };
+        return available(probe, timing);
     }
-    let warnings: Vec<String> = probe.warnings.clone();
-    let hidden = g
-        .system
-        .env
-        .visible_devices
-        .as_deref()
-        .is_some_and(hides_all);
-    let gpu = g.nvidia_gpu_seen();
-    let (status, summary, fix) = if hidden {
-        (
-            Status::Fail,
+    let (status, summary, fix) = why_unavailable(g, probe);
+    Check::new(id, Area::Torch, status, summary)
+        .evidence_all(probe.warnings.iter().cloned())
+        .evidence(timing)
+        .fix_opt(fix)
+}
+
+/// CUDA answered True: it works when the tensor operation did too.
+fn available(probe: &CudaProbe, timing: String) -> Check {
+    let devices: Vec<String> = probe
+        .devices
+        .iter()
+        .map(|d| {
+            let sm: String = d.capability.iter().map(u32::to_string).collect();
+            format!("{} (sm_{sm})", d.name)
+        })
+        .collect();
+    match &probe.tensor_op {
+        Some(op) if op.ok => Check::new(
+            "cuda.available",
+            Area::Torch,
+            Status::Ok,
             format!(
-                "torch sees no GPU: CUDA_VISIBLE_DEVICES={:?} hides them all",
-                g.system.env.visible_devices.clone().unwrap_or_default()
+                "CUDA works: {} device(s): {}",
+                probe.device_count.unwrap_or(0),
+                devices.join(", ")
             ),
-            Some("unset CUDA_VISIBLE_DEVICES".to_string()),
         )
-    } else if probe.torch_cuda.is_none() {
-        let status = if gpu.is_some() {
-            Status::Fail
-        } else {
-            Status::Warn
-        };
-        (
-            status,
+        .evidence(timing)
+        .evidence(format!(
+            "tensor op on the GPU with synchronize: {:.0} ms",
+            op.ms
+        )),
+        other => Check::new(
+            "cuda.available",
+            Area::Torch,
+            Status::Fail,
+            "CUDA is available but a tensor operation on the GPU failed",
+        )
+        .evidence(
+            other
+                .as_ref()
+                .and_then(|op| op.error.clone())
+                .unwrap_or_else(|| "no result".into()),
+        )
+        .evidence(timing),
+    }
+}
+
+/// CUDA answered False: the cause, most specific first, with its fix.
+fn why_unavailable(g: &Gathered, probe: &CudaProbe) -> (Status, String, Option<String>) {
+    let env = &g.system.env;
+    let fail_if = |serious: bool| if serious { Status::Fail } else { Status::Warn };
+    if let Some(value) = env.visible_devices.as_deref().filter(|v| hides_all(v)) {
+        return (
+            Status::Fail,
+            format!("torch sees no GPU: CUDA_VISIBLE_DEVICES={value:?} hides them all"),
+            Some("unset CUDA_VISIBLE_DEVICES".to_string()),
+        );
+    }
+    if probe.torch_cuda.is_none() {
+        return (
+            fail_if(g.nvidia_gpu_seen().is_some()),
             "torch.cuda.is_available() is False: torch is a CPU-only build".into(),
             reinstall_fix(g),
-        )
-    } else if let Some((driver, _)) = g
-        .driver_cuda()
-        .filter(|_| warnings.iter().any(|w| w.contains("too old")))
-    {
-        (
+        );
+    }
+    let too_old = probe.warnings.iter().any(|w| w.contains("too old"));
+    if let Some((driver, _)) = g.driver_cuda().filter(|_| too_old) {
+        return (
             Status::Fail,
             format!("torch.cuda.is_available() is False: the driver supports CUDA {driver}, older than the build"),
             Some(driver_too_old_fix(g)),
-        )
-    } else {
-        let status = if gpu.is_some() || g.system.wsl.is_some() {
-            Status::Fail
-        } else {
-            Status::Warn
-        };
-        let fix = wsl_loader_fix(g);
-        (status, "torch.cuda.is_available() is False".into(), fix)
-    };
-    Check::new(id, Area::Torch, status, summary)
-        .evidence_all(warnings)
-        .evidence(timing)
-        .fix_opt(fix)
+        );
+    }
+    (
+        fail_if(g.nvidia_gpu_seen().is_some() || g.system.wsl.is_some()),
+        "torch.cuda.is_available() is False".into(),
+        wsl_loader_fix(g),
+    )
 }
 
 fn timed_out(g: &Gathered, after: f64, needed_kill: bool, stderr_tail: &str) -> Check {

@@ -48,115 +48,105 @@ pub fn check_device_selection(sites: &Result<Vec<Site>, String>, cuda: CudaState
         )
         .evidence("SadTalker's entry points normally choose the device after parse_args()");
     }
-    let evidence = listing(&sites);
-    let with = |action: Action| sites.iter().filter(move |s| s.action == action);
-    if let Some(damaged) = with(Action::Repair).next() {
-        return Check::new(
-            id,
-            Area::Code,
+    let (status, summary, fix) = match most_pressing(&sites) {
+        Some(site) => judge(site, cuda),
+        None => settled(&sites),
+    };
+    Check::new(id, Area::Code, status, summary)
+        .evidence_all(listing(&sites))
+        .fix_opt(fix.map(str::to_string))
+}
+
+/// The site that decides the verdict: a damaged block first, then CPU hard-coding, an
+/// ineffective SIGALRM timeout, an unpatched check, non-PyTorch code. `None` when all are settled.
+fn most_pressing<'a>(sites: &[&'a Site]) -> Option<&'a Site> {
+    let rank = |s: &Site| match (s.action, s.family.as_str()) {
+        (Action::Repair, _) => Some(0),
+        (Action::Rewrite, "G") => Some(1),
+        (_, "I") => Some(2),
+        (Action::Rewrite, _) => Some(3),
+        (Action::Unsupported, _) => Some(4),
+        _ => None,
+    };
+    sites
+        .iter()
+        .filter_map(|s| rank(s).map(|r| (r, *s)))
+        .min_by_key(|(r, _)| *r)
+        .map(|(_, s)| s)
+}
+
+type Verdict = (Status, String, Option<&'static str>);
+
+fn judge(site: &Site, cuda: CudaState) -> Verdict {
+    let at = at(site);
+    match (site.action, site.family.as_str()) {
+        (Action::Repair, family) => (
+            Status::Fail,
+            format!("device selection damaged at {at}: the forced block is repeated ({family})"),
+            Some(FORCE),
+        ),
+        (Action::Rewrite, "G") if cuda == CudaState::Works => (
             Status::Fail,
             format!(
-                "device selection damaged at {}: the forced block is repeated ({})",
-                at(damaged),
-                damaged.family
+                "the code falls back to CPU although CUDA works: {at} sets {}",
+                site.value
             ),
-        )
-        .evidence_all(evidence)
-        .fix(FORCE);
-    }
-    if let Some(cpu) = with(Action::Rewrite).find(|s| s.family == "G") {
-        let why = if cuda == CudaState::Works {
-            "falls back to CPU although CUDA works"
-        } else {
-            "is hard-coded to the CPU"
-        };
-        return Check::new(
-            id,
-            Area::Code,
+            Some(FORCE),
+        ),
+        (Action::Rewrite, "G") => (
             Status::Fail,
-            format!("the code {why}: {} sets {}", at(cpu), cpu.value),
-        )
-        .evidence_all(evidence)
-        .fix(FORCE);
-    }
-    if let Some(cond) = with(Action::Rewrite).next() {
-        let (status, summary, fix) = match cuda {
+            format!(
+                "the code is hard-coded to the CPU: {at} sets {}",
+                site.value
+            ),
+            Some(FORCE),
+        ),
+        (_, "I") => (
+            Status::Warn,
+            format!("{at}: a SIGALRM timeout cannot interrupt a hang inside the CUDA driver"),
+            Some("sadfix patch --cuda-timeout 10"),
+        ),
+        (Action::Rewrite, _) => match cuda {
             CudaState::TimedOut => (
                 Status::Fail,
-                format!(
-                    "{} picks CPU when torch.cuda.is_available() hangs or times out",
-                    at(cond)
-                ),
-                Some(FORCE.to_string()),
+                format!("{at} picks CPU when torch.cuda.is_available() hangs or times out"),
+                Some(FORCE),
             ),
             CudaState::Unavailable => (
                 Status::Warn,
-                format!(
-                    "{} falls back to CPU because CUDA is unavailable (see cuda.available)",
-                    at(cond)
-                ),
+                format!("{at} falls back to CPU because CUDA is unavailable (see cuda.available)"),
                 None,
             ),
-            _ => (
+            CudaState::Works | CudaState::Unknown => (
                 Status::Warn,
                 format!(
-                    "{} uses the GPU only when torch.cuda.is_available() answers True in time",
-                    at(cond)
+                    "{at} uses the GPU only when torch.cuda.is_available() answers True in time"
                 ),
-                Some(FORCE.to_string()),
+                Some(FORCE),
             ),
-        };
-        return Check::new(id, Area::Code, status, summary)
-            .evidence_all(evidence)
-            .fix_opt(fix);
-    }
-    if let Some(alarm) = sites.iter().find(|s| s.family == "I") {
-        return Check::new(
-            id,
-            Area::Code,
+        },
+        _ => (
             Status::Warn,
-            format!(
-                "{}: a SIGALRM timeout cannot interrupt a hang inside the CUDA driver",
-                at(alarm)
-            ),
-        )
-        .evidence_all(evidence)
-        .fix("sadfix patch --cuda-timeout 10");
+            format!("{at} is not PyTorch device selection; sadfix leaves it alone"),
+            None,
+        ),
     }
-    if let Some(other) = with(Action::Unsupported).next() {
-        return Check::new(
-            id,
-            Area::Code,
-            Status::Warn,
-            format!(
-                "{} is not PyTorch device selection; sadfix leaves it alone",
-                at(other)
-            ),
-        )
-        .evidence_all(evidence);
-    }
+}
+
+/// Every site forced, bounded, hard-coded to CUDA, or only reported.
+fn settled(sites: &[&Site]) -> Verdict {
     let settled = [
         Action::AlreadyForced,
-        Action::AlreadyGpu,
         Action::AlreadyBounded,
+        Action::AlreadyGpu,
     ];
-    let how = match sites
-        .iter()
-        .find(|s| settled.contains(&s.action))
-        .map(|s| s.action)
-    {
+    let how = match sites.iter().map(|s| s.action).find(|a| settled.contains(a)) {
         Some(Action::AlreadyForced) => "forced to CUDA",
         Some(Action::AlreadyBounded) => "CUDA check bounded by a timeout",
         Some(Action::AlreadyGpu) => "hard-coded to CUDA",
         _ => "nothing to change",
     };
-    Check::new(
-        id,
-        Area::Code,
-        Status::Ok,
-        format!("device selection {how}"),
-    )
-    .evidence_all(evidence)
+    (Status::Ok, format!("device selection {how}"), None)
 }
 
 /// `code.batch_size`: the facerender batch-size default. Batch 2 leaves a large GPU idle in

@@ -111,3 +111,28 @@ fn batch_size_two_on_a_large_gpu_suggests_a_larger_one() {
         Status::Ok
     );
 }
+
+#[test]
+fn an_alarm_timeout_and_non_pytorch_code_are_reported_not_forced() {
+    let alarm = check_device_selection(
+        &Ok(vec![device(
+            "I",
+            Action::ReportOnly,
+            "cuda_available and not args.cpu",
+        )]),
+        CudaState::Works,
+    );
+    assert_eq!(alarm.status, Status::Warn);
+    assert_eq!(alarm.fix.as_deref(), Some("sadfix patch --cuda-timeout 10"));
+    let other = check_device_selection(
+        &Ok(vec![device(
+            "K",
+            Action::Unsupported,
+            "device_target='GPU'",
+        )]),
+        CudaState::Works,
+    );
+    assert_eq!(other.status, Status::Warn);
+    assert_eq!(other.fix, None);
+    assert!(other.summary.contains("not PyTorch"));
+}

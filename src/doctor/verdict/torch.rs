@@ -69,31 +69,25 @@ pub fn check_build(g: &Gathered) -> Check {
         )
         .evidence(evidence)
         .evidence(tag),
-        None => {
-            let seen = g.nvidia_gpu_seen();
-            let (status, tail) = match &seen {
-                Some(gpu) => (Status::Fail, format!(" while the driver sees {gpu}")),
-                None => (Status::Warn, String::new()),
-            };
-            Check::new(
-                id,
-                Area::Torch,
-                status,
-                format!(
-                    "CPU-only torch build {} (torch.version.cuda is None){tail}",
-                    build.version
-                ),
-            )
+        None => cpu_only(g, &build.version)
             .evidence(evidence)
             .evidence(tag)
-            .evidence(if seen.is_none() {
-                "no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"
-                    .to_string()
-            } else {
-                String::new()
-            })
-            .fix_opt(reinstall_fix(g))
-        }
+            .fix_opt(reinstall_fix(g)),
+    }
+}
+
+/// A build without CUDA: a failure where an NVIDIA GPU is known to be here.
+fn cpu_only(g: &Gathered, version: &str) -> Check {
+    let summary = format!("CPU-only torch build {version} (torch.version.cuda is None)");
+    match g.nvidia_gpu_seen() {
+        Some(gpu) => Check::new(
+            "torch.build",
+            Area::Torch,
+            Status::Fail,
+            format!("{summary} while the driver sees {gpu}"),
+        ),
+        None => Check::new("torch.build", Area::Torch, Status::Warn, summary)
+            .evidence("no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"),
     }
 }
 

@@ -12,25 +12,32 @@ fi
 install=fixtures/doctor/healthy/SadTalker
 fake=$PWD/fixtures/fake_torch
 
-# Median wall time of a command over $runs runs, in milliseconds.
-median_ms() {
-    local times=() start end
-    for _ in $(seq "$runs"); do
-        start=$(date +%s%N)
-        "$@" >/dev/null 2>&1 || true
-        end=$(date +%s%N)
-        times+=($(((end - start) / 1000000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+# Wall time of one run of a command, in milliseconds.
+wall_ms() {
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    echo $(((end - start) / 1000000))
 }
 
+# Median and minimum of a list of numbers.
+stats() {
+    sort -n | awk '{a[NR]=$1} END {printf "%d %d\n", a[int((NR+1)/2)], a[1]}'
+}
+
+# The bare import and doctor, alternated so both see the same machine load.
 compare() {
-    local label=$1 python=$2
-    local bare doctor
-    bare=$(median_ms "$python" -c "import torch; torch.cuda.is_available()")
-    doctor=$(median_ms "$SADFIX" doctor --root "$install" --python "$python" --json)
-    awk -v l="$label" -v b="$bare" -v d="$doctor" -v r="$runs" 'BEGIN {
-        printf "%-34s bare %6d ms   doctor %6d ms   ratio %.2fx   (median of %d)\n", l, b, d, d / b, r }'
+    local label=$1 python=$2 bare=() doctor=()
+    for _ in $(seq "$runs"); do
+        bare+=("$(wall_ms "$python" -c "import torch; torch.cuda.is_available()")")
+        doctor+=("$(wall_ms "$SADFIX" doctor --root "$install" --python "$python" --json)")
+    done
+    read -r bare_med bare_min < <(printf '%s\n' "${bare[@]}" | stats)
+    read -r doc_med doc_min < <(printf '%s\n' "${doctor[@]}" | stats)
+    awk -v l="$label" -v b="$bare_med" -v d="$doc_med" -v bm="$bare_min" -v dm="$doc_min" -v r="$runs" 'BEGIN {
+        printf "%-32s bare %5d ms (min %5d)   doctor %5d ms (min %5d)   ratio %.2fx median, %.2fx min   (%d runs)\n",
+            l, b, bm, d, dm, d / b, dm / bm, r }'
 }
 
 python=$(python3 -c 'import sys; print(sys.executable)')

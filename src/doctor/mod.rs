@@ -1,8 +1,154 @@
-//! `sadfix doctor`: checks that each return findings; none prints.
+//! `sadfix doctor`: why SadTalker is not on the GPU, in bounded time, with the fix for each
+//! finding. Gathering runs the probes, NVML and the file checks; the verdicts are pure functions
+//! of what was gathered; `report::doctor` renders the result. Nothing here prints.
+
+pub mod check;
+pub mod code;
+pub mod gathered;
+pub mod probe;
+pub mod system;
+pub mod telemetry;
+pub mod tools;
+pub mod verdict;
+pub mod weight_files;
+pub mod weights;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
-use crate::exit::ExitCode;
+use crate::exit::{coded, ExitCode};
+use crate::install::{self, Install, PythonChoice};
+use anyhow::Context;
+use check::{DoctorReport, InstallSummary, PythonSummary};
+use gathered::Gathered;
+use probe::ProbeOutcome;
+use std::time::{Duration, Instant};
+use telemetry::GpuView;
 
-pub fn command(_global: &GlobalArgs, _args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    Ok(crate::report::not_yet_available("doctor"))
+/// Names a JSON GPU snapshot to read instead of asking NVML.
+pub const GPU_REPLAY_VAR: &str = "SADFIX_GPU_REPLAY";
+
+/// Run doctor from the command line.
+pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(coded(
+            ExitCode::Usage,
+            format!(
+                "--timeout {}: give seconds between 0 and 3600",
+                args.timeout
+            ),
+        ));
+    }
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let install = install::locate(global.root.as_deref(), &cwd)?;
+    let env = |var: &str| std::env::var(var).ok();
+    // A recorded snapshot instead of NVML, for tests and bug reports; the report says so.
+    let gpu = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {
+        Some(file) => telemetry::from_replay(std::path::Path::new(&file))?,
+        None => telemetry::from_nvml(),
+    };
+    // The probes run from the install root: a relative `--python dir/python` means from here.
+    let flag = args.python.as_ref().map(|p| {
+        if p.is_relative() && p.components().count() > 1 {
+            cwd.join(p)
+        } else {
+            p.clone()
+        }
+    });
+    let python = install::choose_python(flag.as_deref(), Some(&install), &env);
+    let gathered = gather(
+        install,
+        python,
+        Duration::from_secs_f64(args.timeout),
+        gpu,
+        &env,
+    );
+    let report = build_report(&gathered, started);
+    let text = if args.json {
+        crate::report::to_json(&report)
+    } else {
+        crate::report::doctor::render(&report, crate::report::color_enabled())
+    };
+    crate::report::emit(&text).context("cannot write the report")?;
+    Ok(if report.failed() {
+        ExitCode::Findings
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// Gather every input: the two probes and ffmpeg in parallel with the file and system reads.
+pub fn gather(
+    install: Install,
+    python: Option<PythonChoice>,
+    timeout: Duration,
+    gpu: GpuView,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Gathered {
+    let path_var = env("PATH").unwrap_or_default();
+    let (facts, cuda, ffmpeg, sys, sites, numpy_aliases) = std::thread::scope(|scope| {
+        let probes = scope.spawn(|| match &python {
+            Some(choice) => probe::run_both(&choice.path, &install.root, timeout),
+            None => not_run("no Python to probe"),
+        });
+        let ffmpeg =
+            scope.spawn(|| tools::probe_ffmpeg(&path_var, timeout.min(Duration::from_secs(10))));
+        let mut sys = system::gather(&system::SystemInputs {
+            env,
+            fs_root: "/".into(),
+        });
+        sys.resources = system::resources();
+        let sites = code::code_sites(&install);
+        let numpy_aliases = verdict::packages::numpy_aliases(&install.root);
+        let (facts, cuda) = probes
+            .join()
+            .unwrap_or_else(|_| not_run("the probe thread panicked"));
+        let ffmpeg = ffmpeg.join().unwrap_or(tools::Ffmpeg::NotOnPath);
+        (facts, cuda, ffmpeg, sys, sites, numpy_aliases)
+    });
+    Gathered {
+        install,
+        python,
+        timeout,
+        facts,
+        cuda,
+        gpu,
+        system: sys,
+        ffmpeg,
+        sites,
+        numpy_aliases,
+    }
+}
+
+fn not_run<A, B>(reason: &str) -> (ProbeOutcome<A>, ProbeOutcome<B>) {
+    let reason = reason.to_string();
+    (
+        ProbeOutcome::NotRun {
+            reason: reason.clone(),
+        },
+        ProbeOutcome::NotRun { reason },
+    )
+}
+
+/// Judge what was gathered and wrap it in the report.
+pub fn build_report(g: &Gathered, started: Instant) -> DoctorReport {
+    DoctorReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        install: InstallSummary {
+            root: g.install.root.clone(),
+            layout: g.install.layout.describe().to_string(),
+            host: g.install.host.clone(),
+        },
+        python: g.python.as_ref().map(|p| PythonSummary {
+            path: p.path.clone(),
+            source: serde_json::to_value(&p.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            reason: p.reason.clone(),
+            version: g.facts().map(|f| f.python.version.clone()),
+        }),
+        gpu_source: g.gpu.source(),
+        checks: verdict::all(g),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }
 }

@@ -1,0 +1,123 @@
+//! Everything doctor gathered before judging: the inputs of every verdict, as plain values, so
+//! the verdicts are pure functions that tests can feed directly.
+
+use super::probe::{CudaProbe, FactsProbe, ProbeOutcome};
+use super::system::SystemFacts;
+use super::telemetry::{CudaVersion, GpuView};
+use super::tools::Ffmpeg;
+use crate::install::{Install, PythonChoice};
+use crate::patch::Site;
+use std::time::Duration;
+
+pub struct Gathered {
+    pub install: Install,
+    pub python: Option<PythonChoice>,
+    pub timeout: Duration,
+    pub facts: ProbeOutcome<FactsProbe>,
+    pub cuda: ProbeOutcome<CudaProbe>,
+    pub gpu: GpuView,
+    pub system: SystemFacts,
+    pub ffmpeg: Ffmpeg,
+    pub sites: Result<Vec<Site>, String>,
+    /// `file:line` of each `np.float(`-style use that numpy >= 1.24 breaks.
+    pub numpy_aliases: Vec<String>,
+}
+
+/// Torch's build as best known: from the live import, else from `torch/version.py`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildView {
+    pub version: String,
+    pub cuda: Option<String>,
+    pub hip: Option<String>,
+    /// Where it was read: "import torch" or the version.py path.
+    pub source: String,
+}
+
+impl Gathered {
+    pub fn facts(&self) -> Option<&FactsProbe> {
+        self.facts.result()
+    }
+
+    pub fn cuda_probe(&self) -> Option<&CudaProbe> {
+        self.cuda.result()
+    }
+
+    /// The interpreter path as a string for fix commands.
+    pub fn python_cmd(&self) -> String {
+        self.python
+            .as_ref()
+            .map_or("python3".into(), |p| p.path.display().to_string())
+    }
+
+    pub fn package(&self, name: &str) -> Option<&str> {
+        self.facts()?.packages.get(name)?.as_deref()
+    }
+
+    pub fn torch_build(&self) -> Option<BuildView> {
+        if let Some(live) = self.cuda_probe().filter(|c| c.import_error.is_none()) {
+            if let Some(version) = &live.torch_version {
+                let hip = self
+                    .facts()
+                    .and_then(|f| f.torch_build.as_ref())
+                    .and_then(|b| b.hip.clone());
+                return Some(BuildView {
+                    version: version.clone(),
+                    cuda: live.torch_cuda.clone(),
+                    hip,
+                    source: "import torch".into(),
+                });
+            }
+        }
+        let build = self.facts()?.torch_build.as_ref()?;
+        Some(BuildView {
+            version: build.version.clone().unwrap_or_else(|| "unknown".into()),
+            cuda: build.cuda.clone(),
+            hip: build.hip.clone(),
+            source: build.source.clone(),
+        })
+    }
+
+    /// The CUDA version the driver supports: NVML's, else the one torch's "driver too old"
+    /// warning names ("found version 11040").
+    pub fn driver_cuda(&self) -> Option<(CudaVersion, &'static str)> {
+        if let Some(v) = self.gpu.snapshot().and_then(|s| s.cuda_driver) {
+            return Some((v, "NVML"));
+        }
+        self.cuda_probe()?
+            .warnings
+            .iter()
+            .find_map(|w| found_version(w))
+            .map(|v| (v, "torch's warning"))
+    }
+
+    /// Whether an NVIDIA GPU is known to be here: NVML sees one, or the kernel lists one.
+    pub fn nvidia_gpu_seen(&self) -> Option<String> {
+        if let Some(gpu) = self.gpu.snapshot().and_then(|s| s.gpus.first()) {
+            return Some(gpu.name.clone());
+        }
+        self.system
+            .drm_gpus
+            .iter()
+            .find(|g| g.vendor() == "NVIDIA")
+            .map(|g| format!("an NVIDIA GPU ({})", g.card))
+    }
+}
+
+/// `found version 11040` in torch's "driver too old" warning, as a CUDA version.
+pub fn found_version(warning: &str) -> Option<CudaVersion> {
+    let rest = warning.split("found version ").nth(1)?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    CudaVersion::from_driver_int(digits.parse().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_driver_version_is_read_from_torchs_warning() {
+        let w = "CUDA initialization: The NVIDIA driver on your system is too old (found version 11040). Please";
+        assert_eq!(found_version(w).unwrap().to_string(), "11.4");
+        assert_eq!(found_version("no number here"), None);
+    }
+}

@@ -1,0 +1,203 @@
+# sadfix doctor probe: run by sadfix with the install's Python, in one of two modes.
+#   facts: interpreter, package versions (from metadata), torch build (torch/version.py, run on
+#          its own so CUDA is never initialised), basicsr's functional_tensor import line.
+#   cuda:  import torch for real, then is_available(), devices, a tiny op on the GPU, timings.
+# It prints exactly one line "SADFIX-PROBE-JSON: {...}" on stdout; tracebacks go to stderr.
+import json
+import sys
+import time
+
+MARKER = "SADFIX-PROBE-JSON: "
+PACKAGES = [
+    "torch", "torchvision", "torchaudio", "numpy", "basicsr", "gfpgan", "facexlib",
+    "face_alignment", "librosa", "imageio-ffmpeg", "safetensors",
+]
+
+
+def ms(start):
+    return round((time.perf_counter() - start) * 1000.0, 1)
+
+
+def emit(result):
+    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def error_text(exc):
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
+def normalize(name):
+    return name.replace("-", "_").replace(".", "_").lower()
+
+
+def metadata_version(path):
+    """The Version: header of a dist-info/egg-info directory (or an egg-info file)."""
+    import os
+
+    files = [path] if os.path.isfile(path) else [
+        os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
+    for name in files:
+        try:
+            with open(name, encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip()
+                    if not line.strip():
+                        break
+        except OSError:
+            continue
+    return None
+
+
+def package_versions():
+    # What importlib.metadata.version() answers (the first distribution on sys.path wins),
+    # read straight from the *.dist-info / *.egg-info entries: importing importlib.metadata
+    # costs more than the whole scan.
+    import os
+
+    wanted = {normalize(name): name for name in PACKAGES}
+    found = dict.fromkeys(PACKAGES)
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for item in names:
+            if not item.endswith((".dist-info", ".egg-info")):
+                continue
+            stem = item.rsplit(".", 1)[0]
+            key = normalize(stem.split("-", 1)[0])
+            if key in wanted and found[wanted[key]] is None:
+                guess = stem.split("-")[1] if "-" in stem else None
+                found[wanted[key]] = metadata_version(os.path.join(entry or ".", item)) or guess
+    return found
+
+
+def package_dir(name):
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.abspath(list(spec.submodule_search_locations)[0])
+
+
+def torch_build():
+    import os
+
+    where = package_dir("torch")
+    if where is None:
+        return None, "torch is not importable (no package found on sys.path)"
+    path = os.path.join(where, "version.py")
+    ns = {"__name__": "torch.version", "__file__": path}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            exec(compile(handle.read(), path, "exec"), ns)
+    except Exception as exc:
+        return None, "%s: %s" % (path, error_text(exc))
+    build = {"version": ns.get("__version__"), "cuda": ns.get("cuda"), "hip": ns.get("hip"),
+             "source": path}
+    return build, None
+
+
+def basicsr_degradations():
+    import os
+
+    where = package_dir("basicsr")
+    if where is None:
+        return None
+    path = os.path.join(where, "data", "degradations.py")
+    lines = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, text in enumerate(handle, 1):
+                if "functional_tensor" in text:
+                    lines.append({"line": number, "text": text.rstrip("\n")})
+    except OSError as exc:
+        return {"path": path, "error": error_text(exc), "lines": []}
+    return {"path": path, "error": None, "lines": lines}
+
+
+def facts():
+    import platform
+
+    start = time.perf_counter()
+    build, build_error = torch_build()
+    emit({
+        "mode": "facts",
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+            "platform": "%s %s" % (platform.system(), platform.release()),
+            "machine": platform.machine(),
+        },
+        "packages": package_versions(),
+        "torch_build": build,
+        "torch_build_error": build_error,
+        "basicsr_degradations": basicsr_degradations(),
+        "elapsed_ms": ms(start),
+    })
+
+
+def cuda():
+    import traceback
+    import warnings
+
+    result = {"mode": "cuda", "import_error": None, "torch_version": None, "torch_cuda": None,
+              "is_available": None, "available_ms": None, "device_count": None, "devices": [],
+              "tensor_op": None, "warnings": [], "cuda_error": None}
+    start = time.perf_counter()
+    try:
+        import torch
+    except BaseException as exc:
+        traceback.print_exc()
+        result["import_error"] = error_text(exc)
+        result["import_ms"] = ms(start)
+        emit(result)
+        return
+    result["import_ms"] = ms(start)
+    result["torch_version"] = str(getattr(torch, "__version__", None))
+    result["torch_cuda"] = getattr(getattr(torch, "version", None), "cuda", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        try:
+            result["is_available"] = bool(torch.cuda.is_available())
+        except Exception as exc:
+            traceback.print_exc()
+            result["cuda_error"] = error_text(exc)
+        result["available_ms"] = ms(start)
+        if result["is_available"]:
+            result["device_count"] = torch.cuda.device_count()
+            for index in range(result["device_count"]):
+                result["devices"].append({
+                    "name": torch.cuda.get_device_name(index),
+                    "capability": list(torch.cuda.get_device_capability(index)),
+                })
+            start = time.perf_counter()
+            try:
+                value = (torch.ones(8, device="cuda") * 2).sum().item()
+                torch.cuda.synchronize()
+                result["tensor_op"] = {"ok": value == 16.0, "ms": ms(start), "error": None}
+            except Exception as exc:
+                traceback.print_exc()
+                result["tensor_op"] = {"ok": False, "ms": ms(start), "error": error_text(exc)}
+        result["warnings"] = [str(w.message) for w in caught]
+    emit(result)
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "facts":
+        facts()
+    elif mode == "cuda":
+        cuda()
+    else:
+        sys.stderr.write("usage: probe facts|cuda\n")
+        sys.exit(2)

@@ -1,0 +1,288 @@
+//! Facts about the machine that decide whether CUDA can work: WSL and its driver library path,
+//! the loader path (a stub `libnvidia-ml` shadowing the real one), CUDA environment variables,
+//! non-NVIDIA GPUs, and cores, RAM and load. Inputs are injectable so tests can simulate WSL.
+
+use std::path::{Path, PathBuf};
+
+/// Where system facts are read from: an environment lookup and a filesystem root (`/` for real).
+pub struct SystemInputs<'a> {
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub fs_root: PathBuf,
+}
+
+impl SystemInputs<'_> {
+    /// `abs` (an absolute path such as `/proc/version`) under the filesystem root.
+    pub fn path(&self, abs: &str) -> PathBuf {
+        self.fs_root.join(abs.trim_start_matches('/'))
+    }
+
+    fn read(&self, abs: &str) -> Option<String> {
+        std::fs::read_to_string(self.path(abs)).ok()
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        (self.env)(name)
+    }
+}
+
+/// The WSL driver library directory.
+pub const WSL_LIB: &str = "/usr/lib/wsl/lib";
+
+/// Signs that this is WSL (facts, section 6.5).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WslSigns {
+    pub proc_version: bool,
+    pub distro: Option<String>,
+    pub dxg: bool,
+}
+
+/// A GPU seen in `/sys/class/drm`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrmGpu {
+    pub card: String,
+    pub vendor_id: String,
+}
+
+impl DrmGpu {
+    pub fn vendor(&self) -> &'static str {
+        match self.vendor_id.as_str() {
+            "0x10de" => "NVIDIA",
+            "0x1002" => "AMD",
+            "0x8086" => "Intel",
+            _ => "unknown vendor",
+        }
+    }
+}
+
+/// The CUDA-related environment variables.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CudaEnv {
+    pub visible_devices: Option<String>,
+    pub alloc_conf: Option<String>,
+    pub device_order: Option<String>,
+}
+
+/// Cores, memory and load.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resources {
+    pub logical_cores: usize,
+    pub physical_cores: Option<usize>,
+    pub total_ram: u64,
+    pub available_ram: u64,
+    pub load1: f64,
+}
+
+/// Everything doctor knows about the system.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SystemFacts {
+    /// `None` when no sign of WSL was found.
+    pub wsl: Option<WslSigns>,
+    pub wsl_lib_exists: bool,
+    /// Where `/usr/lib/wsl/lib` is on the loader path, if it is.
+    pub wsl_lib_on_loader_path: Option<String>,
+    /// Every `libnvidia-ml.so.1` in loader search order.
+    pub nvml_libraries: Vec<PathBuf>,
+    pub ld_library_path: String,
+    pub env: CudaEnv,
+    pub drm_gpus: Vec<DrmGpu>,
+    pub resources: Resources,
+}
+
+/// Read the system facts (resources are filled in separately by `resources()`).
+pub fn gather(inputs: &SystemInputs) -> SystemFacts {
+    let proc_version = inputs
+        .read("/proc/version")
+        .is_some_and(|v| v.to_lowercase().contains("microsoft"));
+    let distro = inputs.var("WSL_DISTRO_NAME").filter(|v| !v.is_empty());
+    let dxg = inputs.path("/dev/dxg").exists();
+    let wsl = (proc_version || distro.is_some() || dxg).then_some(WslSigns {
+        proc_version,
+        distro,
+        dxg,
+    });
+    let (dirs, origins) = loader_dirs(inputs);
+    let wsl_lib_on_loader_path = dirs
+        .iter()
+        .position(|d| d.trim_end_matches('/') == WSL_LIB)
+        .map(|i| origins[i].clone());
+    let nvml_libraries = dirs
+        .iter()
+        .map(|d| Path::new(d).join("libnvidia-ml.so.1"))
+        .filter(|p| inputs.path(&p.to_string_lossy()).exists())
+        .fold(Vec::new(), |mut seen, p| {
+            if !seen.contains(&p) {
+                seen.push(p);
+            }
+            seen
+        });
+    SystemFacts {
+        wsl,
+        wsl_lib_exists: inputs.path(WSL_LIB).is_dir(),
+        wsl_lib_on_loader_path,
+        nvml_libraries,
+        ld_library_path: inputs.var("LD_LIBRARY_PATH").unwrap_or_default(),
+        env: CudaEnv {
+            visible_devices: inputs.var("CUDA_VISIBLE_DEVICES"),
+            alloc_conf: inputs.var("PYTORCH_CUDA_ALLOC_CONF"),
+            device_order: inputs.var("CUDA_DEVICE_ORDER"),
+        },
+        drm_gpus: drm_gpus(inputs),
+        resources: Resources::default(),
+    }
+}
+
+/// The loader's search directories in order, each with where it came from: `LD_LIBRARY_PATH`,
+/// then `/etc/ld.so.conf` and `/etc/ld.so.conf.d/*.conf`, then the default directories.
+fn loader_dirs(inputs: &SystemInputs) -> (Vec<String>, Vec<String>) {
+    let mut dirs = Vec::new();
+    let mut origins = Vec::new();
+    for dir in inputs.var("LD_LIBRARY_PATH").unwrap_or_default().split(':') {
+        if !dir.is_empty() {
+            dirs.push(dir.to_string());
+            origins.push("LD_LIBRARY_PATH".to_string());
+        }
+    }
+    let mut confs = vec!["/etc/ld.so.conf".to_string()];
+    if let Ok(entries) = std::fs::read_dir(inputs.path("/etc/ld.so.conf.d")) {
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".conf"))
+            .collect();
+        names.sort();
+        confs.extend(names.into_iter().map(|n| format!("/etc/ld.so.conf.d/{n}")));
+    }
+    for conf in confs {
+        for line in inputs.read(&conf).unwrap_or_default().lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.starts_with('/') {
+                dirs.push(line.to_string());
+                origins.push(conf.clone());
+            }
+        }
+    }
+    for dir in [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib64",
+        "/usr/lib64",
+        "/lib",
+        "/usr/lib",
+    ] {
+        dirs.push(dir.to_string());
+        origins.push("default".to_string());
+    }
+    (dirs, origins)
+}
+
+fn drm_gpus(inputs: &SystemInputs) -> Vec<DrmGpu> {
+    let Ok(entries) = std::fs::read_dir(inputs.path("/sys/class/drm")) else {
+        return Vec::new();
+    };
+    let mut cards: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("card") && !n.contains('-'))
+        .collect();
+    cards.sort();
+    cards
+        .into_iter()
+        .filter_map(|card| {
+            let vendor = inputs.read(&format!("/sys/class/drm/{card}/device/vendor"))?;
+            Some(DrmGpu {
+                card,
+                vendor_id: vendor.trim().to_lowercase(),
+            })
+        })
+        .collect()
+}
+
+/// Cores, RAM and load from sysinfo.
+pub fn resources() -> Resources {
+    use sysinfo::{MemoryRefreshKind, RefreshKind, System};
+    let sys = System::new_with_specifics(
+        RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
+    );
+    Resources {
+        logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        physical_cores: System::physical_core_count(),
+        total_ram: sys.total_memory(),
+        available_ram: sys.available_memory(),
+        load1: System::load_average().one,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(root: &Path, abs: &str, text: &str) {
+        let path = root.join(abs.trim_start_matches('/'));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn wsl_is_recognised_with_its_library_path_from_ld_so_conf() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "/proc/version",
+            "Linux version 5.15.133.1-microsoft-standard-WSL2",
+        );
+        write(root, "/dev/dxg", "");
+        write(root, "/etc/ld.so.conf.d/ld.wsl.conf", "/usr/lib/wsl/lib\n");
+        write(root, "/usr/lib/wsl/lib/libnvidia-ml.so.1", "");
+        let env = |var: &str| (var == "WSL_DISTRO_NAME").then(|| "Ubuntu".to_string());
+        let facts = gather(&SystemInputs {
+            env: &env,
+            fs_root: root.to_path_buf(),
+        });
+        let wsl = facts.wsl.expect("WSL");
+        assert!(wsl.proc_version && wsl.dxg);
+        assert_eq!(wsl.distro.as_deref(), Some("Ubuntu"));
+        assert_eq!(
+            facts.wsl_lib_on_loader_path.as_deref(),
+            Some("/etc/ld.so.conf.d/ld.wsl.conf")
+        );
+        assert_eq!(
+            facts.nvml_libraries,
+            vec![PathBuf::from("/usr/lib/wsl/lib/libnvidia-ml.so.1")]
+        );
+    }
+
+    #[test]
+    fn a_plain_linux_box_shows_no_wsl_and_lists_drm_vendors_and_cuda_env() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "/proc/version",
+            "Linux version 6.1.0-18-amd64 (Debian)",
+        );
+        write(root, "/sys/class/drm/card0/device/vendor", "0x1002\n");
+        write(root, "/sys/class/drm/card0-DP-1/device/vendor", "0x1002\n");
+        write(root, "/usr/local/cuda/lib64/stubs/libnvidia-ml.so.1", "");
+        write(root, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", "");
+        let env = |var: &str| match var {
+            "CUDA_VISIBLE_DEVICES" => Some("-1".to_string()),
+            "LD_LIBRARY_PATH" => Some("/usr/local/cuda/lib64/stubs:".to_string()),
+            _ => None,
+        };
+        let facts = gather(&SystemInputs {
+            env: &env,
+            fs_root: root.to_path_buf(),
+        });
+        assert!(facts.wsl.is_none());
+        assert_eq!(facts.drm_gpus.len(), 1);
+        assert_eq!(facts.drm_gpus[0].vendor(), "AMD");
+        assert_eq!(facts.env.visible_devices.as_deref(), Some("-1"));
+        assert_eq!(
+            facts.nvml_libraries[0],
+            PathBuf::from("/usr/local/cuda/lib64/stubs/libnvidia-ml.so.1")
+        );
+        assert_eq!(facts.nvml_libraries.len(), 2);
+    }
+}

@@ -1,0 +1,100 @@
+//! External programs SadTalker needs: `ffmpeg` on PATH (imageio-ffmpeg's bundled binary does not
+//! help, facts section 6.10), asked for its version under a deadline.
+
+use super::check::{Area, Check, Status};
+use crate::install::find_on_path;
+use crate::process::{run_bounded, DEFAULT_GRACE};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// What doctor found out about ffmpeg.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ffmpeg {
+    NotOnPath,
+    /// Found; the first line of `ffmpeg -version`, or why it could not be read.
+    Found {
+        path: PathBuf,
+        version: Result<String, String>,
+    },
+}
+
+/// Look for ffmpeg on `path_var` and ask it for its version.
+pub fn probe_ffmpeg(path_var: &str, timeout: Duration) -> Ffmpeg {
+    let Some(path) = find_on_path("ffmpeg", path_var) else {
+        return Ffmpeg::NotOnPath;
+    };
+    let mut cmd = Command::new(&path);
+    cmd.arg("-hide_banner").arg("-version");
+    let version = match run_bounded(cmd, timeout, DEFAULT_GRACE) {
+        Ok(done) if done.success() => Ok(String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()),
+        Ok(done) if done.timed_out() => Err(format!(
+            "`ffmpeg -version` did not answer within {} s",
+            timeout.as_secs_f64()
+        )),
+        Ok(done) => Err(format!(
+            "`ffmpeg -version` failed ({:?}): {}",
+            done.ending,
+            done.stderr_tail(2)
+        )),
+        Err(e) => Err(format!("could not run it: {e}")),
+    };
+    Ffmpeg::Found { path, version }
+}
+
+/// `ffmpeg`: present and working.
+pub fn check_ffmpeg(ffmpeg: &Ffmpeg) -> Check {
+    match ffmpeg {
+        Ffmpeg::NotOnPath => Check::new(
+            "ffmpeg",
+            Area::Tools,
+            Status::Fail,
+            "ffmpeg is not on PATH: SadTalker cannot write the video (FileNotFoundError ... .mp4)",
+        )
+        .evidence("imageio-ffmpeg's bundled binary is not used for the final mux")
+        .fix("sudo apt-get install -y ffmpeg"),
+        Ffmpeg::Found {
+            path,
+            version: Ok(version),
+        } => Check::new("ffmpeg", Area::Tools, Status::Ok, version.clone())
+            .evidence(path.display().to_string()),
+        Ffmpeg::Found {
+            path,
+            version: Err(why),
+        } => Check::new(
+            "ffmpeg",
+            Area::Tools,
+            Status::Fail,
+            format!("ffmpeg at {} does not work", path.display()),
+        )
+        .evidence(why.clone())
+        .fix("sudo apt-get install --reinstall -y ffmpeg"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ffmpeg_is_found_and_its_version_read_or_reported_missing() {
+        let empty = tempfile::tempdir().unwrap();
+        let none = probe_ffmpeg(&empty.path().to_string_lossy(), Duration::from_secs(5));
+        assert_eq!(check_ffmpeg(&none).status, Status::Fail);
+        // The committed stand-in (fixtures/doctor/bin/ffmpeg) only answers -version.
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doctor/bin");
+        let check = check_ffmpeg(&probe_ffmpeg(
+            &bin.to_string_lossy(),
+            Duration::from_secs(5),
+        ));
+        assert_eq!(check.status, Status::Ok);
+        assert!(check
+            .summary
+            .starts_with("ffmpeg version 6.1.1-test-double"));
+    }
+}

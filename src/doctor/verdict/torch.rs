@@ -1,0 +1,261 @@
+//! Verdicts on torch and CUDA that cross the layers: the build torch is (CPU-only, CUDA x.y),
+//! whether CUDA answers and works, and whether the driver is new enough for the build.
+
+use super::driver::{driver_too_old_fix, reinstall_fix};
+use crate::doctor::check::{Area, Check, Status};
+use crate::doctor::gathered::Gathered;
+use crate::doctor::probe::{CudaProbe, ProbeOutcome};
+use crate::doctor::system::WSL_LIB;
+
+/// `torch.build`.
+pub fn check_build(g: &Gathered) -> Check {
+    let id = "torch.build";
+    if let Some(error) = g.cuda_probe().and_then(|c| c.import_error.as_ref()) {
+        let missing =
+            g.package("torch").is_none() && g.facts().is_some_and(|f| f.torch_build.is_none());
+        let stderr = match &g.cuda {
+            ProbeOutcome::Done { stderr_tail, .. } => stderr_tail.clone(),
+            _ => String::new(),
+        };
+        let summary = if missing {
+            format!("torch is not installed for {}", g.python_cmd())
+        } else {
+            format!("import torch fails: {error}")
+        };
+        return Check::new(id, Area::Torch, Status::Fail, summary)
+            .evidence_all(stderr.lines().map(str::to_string))
+            .fix_opt(reinstall_fix(g));
+    }
+    let Some(build) = g.torch_build() else {
+        let why = g
+            .facts()
+            .and_then(|f| f.torch_build_error.clone())
+            .unwrap_or_else(|| {
+                "both probes failed (see python.interpreter and cuda.available)".into()
+            });
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Skip,
+            format!("torch build unknown: {why}"),
+        );
+    };
+    let evidence = format!(
+        "torch.__version__ = {}, torch.version.cuda = {} (from {})",
+        build.version,
+        build.cuda.as_deref().unwrap_or("None"),
+        build.source
+    );
+    let tag = match build.version.split_once('+') {
+        Some((_, tag)) => format!("build tag +{tag}"),
+        None => "no build tag in the version: judged from torch.version.cuda".to_string(),
+    };
+    if let Some(hip) = &build.hip {
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Warn,
+            format!("torch {} is a ROCm (HIP {hip}) build", build.version),
+        )
+        .evidence(evidence)
+        .evidence("SadTalker is only known to work with CUDA builds");
+    }
+    match &build.cuda {
+        Some(cuda) => Check::new(
+            id,
+            Area::Torch,
+            Status::Ok,
+            format!("torch {} built for CUDA {cuda}", build.version),
+        )
+        .evidence(evidence)
+        .evidence(tag),
+        None => cpu_only(g, &build.version)
+            .evidence(evidence)
+            .evidence(tag)
+            .fix_opt(reinstall_fix(g)),
+    }
+}
+
+/// A build without CUDA: a failure where an NVIDIA GPU is known to be here.
+fn cpu_only(g: &Gathered, version: &str) -> Check {
+    let summary = format!("CPU-only torch build {version} (torch.version.cuda is None)");
+    match g.nvidia_gpu_seen() {
+        Some(gpu) => Check::new(
+            "torch.build",
+            Area::Torch,
+            Status::Fail,
+            format!("{summary} while the driver sees {gpu}"),
+        ),
+        None => Check::new("torch.build", Area::Torch, Status::Warn, summary)
+            .evidence("no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"),
+    }
+}
+
+/// `cuda.available`.
+pub fn check_available(g: &Gathered) -> Check {
+    let id = "cuda.available";
+    let probe = match &g.cuda {
+        ProbeOutcome::TimedOut {
+            after,
+            needed_kill,
+            stderr_tail,
+        } => return timed_out(g, after.as_secs_f64(), *needed_kill, stderr_tail),
+        ProbeOutcome::Failed {
+            reason,
+            stderr_tail,
+        } => {
+            return Check::new(
+                id,
+                Area::Torch,
+                Status::Fail,
+                format!("the CUDA check crashed: {reason}"),
+            )
+            .evidence_all(stderr_tail.lines().map(str::to_string))
+        }
+        ProbeOutcome::NotRun { reason } => {
+            return Check::new(id, Area::Torch, Status::Skip, reason.clone())
+        }
+        ProbeOutcome::Done { result, .. } => result,
+    };
+    if probe.import_error.is_some() {
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Skip,
+            "not checked: import torch fails (see torch.build)",
+        );
+    }
+    if let Some(error) = &probe.cuda_error {
+        return Check::new(
+            id,
+            Area::Torch,
+            Status::Fail,
+            format!("torch.cuda.is_available() raised {error}"),
+        );
+    }
+    let timing = format!(
+        "import torch {:.0} ms, is_available() {:.0} ms",
+        probe.import_ms.unwrap_or(0.0),
+        probe.available_ms.unwrap_or(0.0)
+    );
+    if probe.is_available == Some(true) {
+        return available(probe, timing);
+    }
+    let (status, summary, fix) = why_unavailable(g, probe);
+    Check::new(id, Area::Torch, status, summary)
+        .evidence_all(probe.warnings.iter().cloned())
+        .evidence(timing)
+        .fix_opt(fix)
+}
+
+/// CUDA answered True: it works when the tensor operation did too.
+fn available(probe: &CudaProbe, timing: String) -> Check {
+    let devices: Vec<String> = probe
+        .devices
+        .iter()
+        .map(|d| {
+            let sm: String = d.capability.iter().map(u32::to_string).collect();
+            format!("{} (sm_{sm})", d.name)
+        })
+        .collect();
+    match &probe.tensor_op {
+        Some(op) if op.ok => Check::new(
+            "cuda.available",
+            Area::Torch,
+            Status::Ok,
+            format!(
+                "CUDA works: {} device(s): {}",
+                probe.device_count.unwrap_or(0),
+                devices.join(", ")
+            ),
+        )
+        .evidence(timing)
+        .evidence(format!(
+            "tensor op on the GPU with synchronize: {:.0} ms",
+            op.ms
+        )),
+        other => Check::new(
+            "cuda.available",
+            Area::Torch,
+            Status::Fail,
+            "CUDA is available but a tensor operation on the GPU failed",
+        )
+        .evidence(
+            other
+                .as_ref()
+                .and_then(|op| op.error.clone())
+                .unwrap_or_else(|| "no result".into()),
+        )
+        .evidence(timing),
+    }
+}
+
+/// CUDA answered False: the cause, most specific first, with its fix.
+fn why_unavailable(g: &Gathered, probe: &CudaProbe) -> (Status, String, Option<String>) {
+    let env = &g.system.env;
+    let fail_if = |serious: bool| if serious { Status::Fail } else { Status::Warn };
+    if let Some(value) = env.visible_devices.as_deref().filter(|v| hides_all(v)) {
+        return (
+            Status::Fail,
+            format!("torch sees no GPU: CUDA_VISIBLE_DEVICES={value:?} hides them all"),
+            Some("unset CUDA_VISIBLE_DEVICES".to_string()),
+        );
+    }
+    if probe.torch_cuda.is_none() {
+        return (
+            fail_if(g.nvidia_gpu_seen().is_some()),
+            "torch.cuda.is_available() is False: torch is a CPU-only build".into(),
+            reinstall_fix(g),
+        );
+    }
+    let too_old = probe.warnings.iter().any(|w| w.contains("too old"));
+    if let Some((driver, _)) = g.driver_cuda().filter(|_| too_old) {
+        return (
+            Status::Fail,
+            format!("torch.cuda.is_available() is False: the driver supports CUDA {driver}, older than the build"),
+            Some(driver_too_old_fix(g)),
+        );
+    }
+    (
+        fail_if(g.nvidia_gpu_seen().is_some() || g.system.wsl.is_some()),
+        "torch.cuda.is_available() is False".into(),
+        wsl_loader_fix(g),
+    )
+}
+
+fn timed_out(g: &Gathered, after: f64, needed_kill: bool, stderr_tail: &str) -> Check {
+    let fix = wsl_loader_fix(g).unwrap_or_else(|| "sadfix patch --cuda-timeout 10".into());
+    Check::new(
+        "cuda.available",
+        Area::Torch,
+        Status::Timeout,
+        format!(
+            "import torch + torch.cuda.is_available() did not answer within {} s",
+            g.timeout.as_secs_f64()
+        ),
+    )
+    .evidence(format!("stopped after {after:.1} s"))
+    .evidence(if needed_kill {
+        "the probe ignored SIGTERM and was killed with SIGKILL (a hang inside the driver)"
+    } else {
+        "the probe was stopped with SIGTERM"
+    })
+    .evidence("SadTalker would hang the same way, or fall back to CPU; `sadfix patch --force-gpu` skips the check")
+    .evidence_all(stderr_tail.lines().map(str::to_string))
+    .fix(fix)
+}
+
+/// Under WSL with the driver libraries off the loader path: the export that puts them on it.
+fn wsl_loader_fix(g: &Gathered) -> Option<String> {
+    (g.system.wsl.is_some() && g.system.wsl_lib_on_loader_path.is_none())
+        .then(|| format!("export LD_LIBRARY_PATH={WSL_LIB}:$LD_LIBRARY_PATH"))
+}
+
+/// `CUDA_VISIBLE_DEVICES` values that hide every GPU.
+pub fn hides_all(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v == "-1"
+        || v.eq_ignore_ascii_case("none")
+        || v.eq_ignore_ascii_case("NoDevFiles")
+}

@@ -1,0 +1,297 @@
+//! `sadfix doctor` end to end: the machine's python3 against the fake torch in fixtures/, each
+//! mode giving its verdict and fix, in the table and in JSON; bounded time on a hang; no process
+//! left behind; exit codes.
+
+mod util;
+
+use sadfix::doctor::check::{DoctorReport, Status};
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+use std::time::{Duration, Instant};
+use util::{copy_fixture, fixtures, sadfix};
+
+/// The real interpreter behind `python3` (a pyenv shim needs PATH, which these tests replace).
+fn python() -> PathBuf {
+    let out = StdCommand::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 on PATH");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// PATH with the stand-in ffmpeg and the basic tools only.
+fn test_path() -> String {
+    format!("{}:/usr/bin:/bin", fixtures().join("doctor/bin").display())
+}
+
+/// `sadfix` run from `cwd` with the fake torch in `mode`, the `packages` metadata set, and
+/// nothing else from this process's environment.
+fn with_fake_torch(cwd: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
+    let fake = fixtures().join("fake_torch");
+    let mut cmd = sadfix(cwd);
+    cmd.env_clear()
+        .env("NO_COLOR", "1")
+        .env("PATH", test_path())
+        .env("FAKE_TORCH_MODE", mode)
+        .env(
+            "PYTHONPATH",
+            format!("{}:{}", fake.display(), fake.join(packages).display()),
+        );
+    cmd
+}
+
+/// A doctor run on `install` with the machine's python3 and the fake torch.
+fn doctor(install: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
+    let mut cmd = with_fake_torch(install, mode, packages);
+    cmd.arg("doctor").arg("--python").arg(python());
+    cmd
+}
+
+fn json_report(cmd: &mut assert_cmd::Command, code: i32) -> DoctorReport {
+    let out = cmd
+        .arg("--json")
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("doctor --json parses into DoctorReport")
+}
+
+fn status(report: &DoctorReport, id: &str) -> Status {
+    report
+        .check(id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+        .status
+}
+
+fn gpu(name: &str) -> PathBuf {
+    fixtures().join("doctor/gpu").join(name)
+}
+
+#[test]
+fn a_healthy_install_with_a_working_cuda_build_passes() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let mut cmd = doctor(&root.join("SadTalker"), "cuda", "packages-pinned");
+    cmd.env("SADFIX_GPU_REPLAY", gpu("rtx3090-driver-550.json"));
+    let report = json_report(&mut cmd, 0);
+    assert_eq!(report.schema_version, 1);
+    for id in [
+        "install.found",
+        "python.interpreter",
+        "torch.build",
+        "cuda.available",
+        "gpu.driver",
+        "packages.numpy",
+        "packages.basicsr",
+        "ffmpeg",
+        "weights.checkpoints",
+        "weights.gfpgan",
+    ] {
+        assert_eq!(
+            status(&report, id),
+            Status::Ok,
+            "{id}: {:?}",
+            report.check(id)
+        );
+    }
+    assert_eq!(status(&report, "code.device_selection"), Status::Skip);
+    assert!(report.gpu_source.starts_with("replay: "));
+    assert!(report
+        .check("cuda.available")
+        .unwrap()
+        .summary
+        .contains("NVIDIA Fake GPU"));
+}
+
+#[test]
+fn cpu_only_torch_on_a_gpu_machine_fails_with_the_matching_reinstall() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let mut cmd = doctor(&root.join("SadTalker"), "cpu-only", "packages-pinned");
+    cmd.env("SADFIX_GPU_REPLAY", gpu("rtx3090-driver-550.json"));
+    let report = json_report(&mut cmd, 1);
+    let build = report.check("torch.build").unwrap();
+    assert_eq!(build.status, Status::Fail);
+    let fix = build.fix.as_deref().unwrap();
+    assert!(fix.ends_with("-m pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cu124"), "{fix}");
+    assert_eq!(status(&report, "cuda.available"), Status::Fail);
+}
+
+#[test]
+fn a_build_newer_than_the_driver_is_named_from_torchs_warning() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let report = json_report(
+        &mut doctor(
+            &root.join("SadTalker"),
+            "newer-than-driver",
+            "packages-pinned",
+        ),
+        1,
+    );
+    let driver = report.check("gpu.driver").unwrap();
+    assert_eq!(driver.status, Status::Fail);
+    assert!(
+        driver.summary.contains("CUDA 12.1") && driver.summary.contains("CUDA 11.4"),
+        "{}",
+        driver.summary
+    );
+    assert_eq!(status(&report, "cuda.available"), Status::Fail);
+}
+
+#[test]
+fn a_hang_that_ignores_sigterm_ends_at_the_deadline_and_leaves_no_process() {
+    let (tmp, root) = copy_fixture("doctor/healthy");
+    let pid_file = tmp.path().join("pids");
+    let mut cmd = doctor(&root.join("SadTalker"), "hang", "packages-pinned");
+    cmd.env("FAKE_TORCH_PID_FILE", &pid_file)
+        .args(["--timeout", "2"]);
+    let started = Instant::now();
+    let report = json_report(&mut cmd, 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let cuda = report.check("cuda.available").unwrap();
+    assert_eq!(cuda.status, Status::Timeout);
+    assert!(
+        cuda.evidence.iter().any(|e| e.contains("SIGKILL")),
+        "{cuda:?}"
+    );
+    assert_eq!(
+        status(&report, "torch.build"),
+        Status::Ok,
+        "facts still come from torch/version.py"
+    );
+    let pids: Vec<u32> = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "the probe and its helper");
+    for pid in pids {
+        assert!(gone_soon(pid), "process {pid} is still running");
+    }
+}
+
+/// Whether `pid` has exited (or is a zombie waiting for init) within a second.
+fn gone_soon(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat)
+                if stat
+                    .rsplit(')')
+                    .next()
+                    .is_some_and(|s| s.trim_start().starts_with('Z')) =>
+            {
+                return true
+            }
+            Ok(_) if Instant::now() > deadline => return false,
+            Ok(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+#[test]
+fn a_crash_garbage_and_an_import_error_become_findings_with_stderr() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let install = root.join("SadTalker");
+    let crash = json_report(&mut doctor(&install, "crash", "packages-pinned"), 1);
+    let cuda = crash.check("cuda.available").unwrap();
+    assert_eq!(cuda.status, Status::Fail);
+    assert!(cuda.summary.contains("SIGABRT"), "{}", cuda.summary);
+    assert!(cuda
+        .evidence
+        .iter()
+        .any(|e| e.contains("simulated driver crash")));
+
+    let garbage = json_report(&mut doctor(&install, "garbage", "packages-pinned"), 1);
+    assert!(garbage
+        .check("cuda.available")
+        .unwrap()
+        .summary
+        .contains("printed no result"));
+
+    let import = json_report(&mut doctor(&install, "import-error", "packages-pinned"), 1);
+    let build = import.check("torch.build").unwrap();
+    assert_eq!(build.status, Status::Fail);
+    assert!(build.summary.contains("libcudnn.so.8"), "{}", build.summary);
+    assert!(build.evidence.iter().any(|e| e.starts_with("ImportError")));
+    assert_eq!(status(&import, "cuda.available"), Status::Skip);
+}
+
+#[test]
+fn a_drifted_environment_and_damaged_weights_fail_with_fixes_in_the_table() {
+    let (_tmp, root) = copy_fixture("doctor/broken");
+    let mut cmd = doctor(&root.join("SadTalker"), "cuda", "packages-drifted");
+    cmd.env("PATH", "/nonexistent");
+    let out = cmd.assert().code(1).get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    let line_of = |id: &str| {
+        text.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line_of("packages.numpy").contains("FAIL"), "{text}");
+    assert!(line_of("packages.basicsr").contains("FAIL"), "{text}");
+    assert!(line_of(" ffmpeg ").contains("FAIL"), "{text}");
+    for expected in [
+        "fix: sed -i 's/torchvision.transforms.functional_tensor/torchvision.transforms.functional/'",
+        "checkpoints/SadTalker_V0.0.2_256.safetensors: truncated",
+        "checkpoints/mapping_00109-model.pth.tar: zero bytes",
+        "fix: sudo apt-get install -y ffmpeg",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains('\u{1b}'), "NO_COLOR is set");
+}
+
+#[test]
+fn no_install_exits_3_and_a_bad_timeout_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sadfix(tmp.path())
+        .args(["doctor", "--root"])
+        .arg(tmp.path())
+        .assert()
+        .code(3)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("no SadTalker install found"));
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    sadfix(&root.join("SadTalker"))
+        .args(["doctor", "--timeout", "0"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn the_installs_own_venv_is_found_and_a_relative_python_is_taken_from_here() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let install = root.join("SadTalker");
+    std::fs::create_dir_all(install.join("venv/bin")).unwrap();
+    std::os::unix::fs::symlink(python(), install.join("venv/bin/python")).unwrap();
+
+    let mut from_inside = with_fake_torch(&install.join("src"), "cuda", "packages-pinned");
+    from_inside.arg("doctor");
+    let report = json_report(&mut from_inside, 0);
+    let chosen = report.python.expect("a python was chosen");
+    assert_eq!(chosen.source, "install_venv");
+    assert_eq!(chosen.path, install.join("venv/bin/python"));
+
+    // The probes run from the install root; a relative --python still means from here.
+    let mut from_above = with_fake_torch(&root, "cuda", "packages-pinned");
+    from_above.args([
+        "doctor",
+        "--root",
+        "SadTalker",
+        "--python",
+        "SadTalker/venv/bin/python",
+    ]);
+    let report = json_report(&mut from_above, 0);
+    let check = report.check("python.interpreter").unwrap();
+    assert_eq!(check.status, Status::Ok, "{check:?}");
+}

@@ -217,6 +217,12 @@ fn a_recorded_run_replays_to_the_same_stages_and_verdicts() {
 #[test]
 fn no_install_exits_3() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = sadfix(tmp.path()).args(["bench"]).output().unwrap();
+    // --root keeps the walk-up from finding an install elsewhere under the temp directory.
+    let out = sadfix(tmp.path())
+        .args(["bench", "--root"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no SadTalker install found"));
 }

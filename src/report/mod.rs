@@ -1,6 +1,9 @@
 //! The only module that writes user-visible bytes: results to stdout, errors and hints to stderr.
 //! Renderers for each command live in their own file and return strings; `emit` writes them.
 
+pub mod patch;
+pub mod scan;
+
 use crate::exit::{code_of, ExitCode};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};

@@ -1,0 +1,164 @@
+//! Scanning an install: every Python file that mentions a recipe's needle is parsed (in
+//! parallel) and run through the recipes. `doctor` calls `scan_install` too.
+
+use super::catalog;
+use super::engine::{self, Analysis};
+use super::options::PatchOptions;
+use super::recipe::{Recipe, RecipeErrors};
+use super::site::Site;
+use super::source::{Source, SyntaxErrorAt};
+use crate::install::{python_files, Install};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Why a scan could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("the shipped recipes are invalid (a bug in sadfix; please report it): {0}")]
+    Recipes(#[from] RecipeErrors),
+}
+
+/// A file the scan could not read as Python.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unparsed {
+    pub file: PathBuf,
+    /// 1-based line of the first syntax error; 0 when the file is not UTF-8 or unreadable.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Everything `scan` found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub sites: Vec<Site>,
+    /// Files skipped because they do not parse: their sites are unknown.
+    pub unparsed: Vec<Unparsed>,
+}
+
+/// Every device-selection and batch-size site in the install, sorted by file and line.
+pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
+    Ok(scan_report(install)?.sites)
+}
+
+/// `scan_install` plus the files that could not be parsed.
+pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
+    let recipes = catalog::shipped()?;
+    let files = python_files(&install.root);
+    let results = analyze_files(recipes, &install.root, &files, &PatchOptions::default());
+    let mut report = ScanReport::default();
+    for (rel, outcome) in results {
+        match outcome {
+            FileOutcome::Skipped => {}
+            FileOutcome::Analyzed(_, analysis) => report.sites.extend(analysis.sites),
+            FileOutcome::Broken(why) => report.unparsed.push(Unparsed {
+                file: rel,
+                line: why.line(),
+                reason: why.to_string(),
+            }),
+        }
+    }
+    Ok(report)
+}
+
+/// Why a file could not be analysed.
+#[derive(Debug, Clone)]
+pub enum Broken {
+    Syntax(SyntaxErrorAt),
+    NotUtf8,
+    Unreadable(String),
+}
+
+impl Broken {
+    pub fn line(&self) -> usize {
+        match self {
+            Broken::Syntax(at) => at.line,
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broken::Syntax(at) => write!(
+                f,
+                "does not parse (syntax error at line {}, column {})",
+                at.line, at.column
+            ),
+            Broken::NotUtf8 => f.write_str("is not UTF-8 text"),
+            Broken::Unreadable(e) => write!(f, "cannot be read: {e}"),
+        }
+    }
+}
+
+/// One file's fate.
+pub enum FileOutcome {
+    /// No recipe's needle occurs in it: never parsed.
+    Skipped,
+    /// Parsed; the original bytes, the source and what the recipes found.
+    Analyzed(Box<(Vec<u8>, Source)>, Analysis),
+    Broken(Broken),
+}
+
+/// Analyse `files` (absolute, under `root`) on all cores; results keep the order of `files`.
+pub fn analyze_files(
+    recipes: &[Recipe],
+    root: &Path,
+    files: &[PathBuf],
+    options: &PatchOptions,
+) -> Vec<(PathBuf, FileOutcome)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|path| {
+                            let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+                            let outcome = analyze_file(recipes, path, &rel, options);
+                            (rel, outcome)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scan thread panicked"))
+            .collect()
+    })
+}
+
+fn analyze_file(
+    recipes: &[Recipe],
+    path: &Path,
+    rel: &Path,
+    options: &PatchOptions,
+) -> FileOutcome {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return FileOutcome::Broken(Broken::Unreadable(e.to_string())),
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        // Only a file a recipe could match is worth a complaint.
+        let lossy = String::from_utf8_lossy(&bytes);
+        return if engine::worth_parsing(recipes, &lossy) {
+            FileOutcome::Broken(Broken::NotUtf8)
+        } else {
+            FileOutcome::Skipped
+        };
+    };
+    if !engine::worth_parsing(recipes, text) {
+        return FileOutcome::Skipped;
+    }
+    let src = Source::parse(&bytes).expect("checked UTF-8 above");
+    if let Some(at) = src.syntax_error() {
+        return FileOutcome::Broken(Broken::Syntax(at));
+    }
+    let analysis = engine::analyze(recipes, &src, rel, options);
+    FileOutcome::Analyzed(Box::new((bytes, src)), analysis)
+}

@@ -101,7 +101,7 @@ fn check(case: &str, label: &str, options: PatchOptions, changes: bool, expect: 
         let after = scan_report(&install).unwrap().sites;
         let recipes = catalog::shipped().unwrap();
         for fix in &first.changes[0].fixes {
-            let recipe = recipes.iter().find(|r| r.id == fix.recipe).unwrap();
+            let recipe = recipes.get(&fix.recipe).unwrap();
             if let Some(AlreadyApplied::Recipe(marker)) = &recipe.already_applied {
                 assert!(
                     after

@@ -1,6 +1,6 @@
 //! The shipped recipes, embedded at build time from `patches/*.yaml` and validated once.
 
-use super::recipe::{load_all, Recipe, RecipeErrors};
+use super::recipe::{load_all, Catalog, RecipeErrors};
 use std::sync::OnceLock;
 
 /// Every shipped recipe file, in the order their recipes are tried.
@@ -36,12 +36,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
 ];
 
 /// The validated shipped recipes (loaded on first use).
-pub fn shipped() -> Result<&'static [Recipe], RecipeErrors> {
-    static CATALOG: OnceLock<Result<Vec<Recipe>, RecipeErrors>> = OnceLock::new();
+pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
+    static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
         .get_or_init(|| load_all(SHIPPED))
         .as_ref()
-        .map(Vec::as_slice)
         .map_err(Clone::clone)
 }
 
@@ -51,7 +50,7 @@ mod tests {
 
     #[test]
     fn every_shipped_recipe_loads() {
-        let recipes = shipped().unwrap_or_else(|e| panic!("{e}"));
+        let recipes = &shipped().unwrap_or_else(|e| panic!("{e}")).recipes;
         assert!(recipes.len() >= 20);
         for family in ["A", "B", "C", "D", "E", "F", "G", "H", "HxN", "I", "K", "L"] {
             assert!(

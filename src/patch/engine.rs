@@ -5,7 +5,7 @@ use super::edit::{self, Applied, Fix};
 use super::helper;
 use super::matcher;
 use super::options::PatchOptions;
-use super::recipe::{Applicability, Recipe};
+use super::recipe::{Applicability, Catalog};
 use super::rewrite;
 use super::site::Site;
 use super::source::Source;
@@ -18,21 +18,23 @@ pub struct Analysis {
 }
 
 /// Whether any recipe could match this text at all (the cheap byte search before parsing).
-pub fn worth_parsing(recipes: &[Recipe], text: &str) -> bool {
-    recipes.iter().any(|r| matcher::worth_querying(r, text))
+pub fn worth_parsing(catalog: &Catalog, text: &str) -> bool {
+    catalog
+        .recipes
+        .iter()
+        .any(|r| matcher::worth_querying(r, text))
 }
 
 /// Run every recipe over `src`. Sites come from listed recipes; fixes from recipes whose
 /// option is requested.
-pub fn analyze(recipes: &[Recipe], src: &Source, rel: &Path, options: &PatchOptions) -> Analysis {
+pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptions) -> Analysis {
     let mut sites: Vec<(usize, Site)> = Vec::new();
     let mut fixes = Vec::new();
-    for recipe in recipes {
-        let wanted = recipe.option.is_some_and(|o| options.wants(o));
-        if !recipe.listed && !wanted {
-            continue;
-        }
-        for m in matcher::find(recipe, src) {
+    let wants = |r: &super::recipe::Recipe| r.option.is_some_and(|o| options.wants(o));
+    let buckets = matcher::find_all(catalog, src, &|r| r.listed || wants(r));
+    for (recipe, matches) in catalog.recipes.iter().zip(buckets) {
+        let wanted = wants(recipe);
+        for m in matches {
             let Some(site_node) = m.node(recipe.site) else {
                 continue;
             };

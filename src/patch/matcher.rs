@@ -1,7 +1,8 @@
-//! Running a recipe's query over a parsed file: query predicates (`#eq?`, `#match?`) filter
-//! first, then the recipe's guards. A match keeps the node of every capture.
+//! Running the catalog's combined query over a parsed file in one pass: query predicates
+//! (`#eq?`, `#match?`) filter first, then each recipe's guards. A match keeps the node of every
+//! capture and lands in its recipe's bucket.
 
-use super::recipe::Recipe;
+use super::recipe::{Catalog, Recipe};
 use super::source::Source;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
@@ -23,17 +24,31 @@ pub fn worth_querying(recipe: &Recipe, text: &str) -> bool {
     recipe.needles.iter().any(|n| text.contains(n.as_str()))
 }
 
-/// Every match of `recipe` in `src` that passes its guards, in document order.
-pub fn find<'t>(recipe: &Recipe, src: &'t Source) -> Vec<Match<'t>> {
-    if !worth_querying(recipe, &src.text) {
-        return Vec::new();
+/// The matches of every recipe `wanted` selects, one bucket per recipe (catalog order), each
+/// in document order with one match per site node.
+pub fn find_all<'t>(
+    catalog: &Catalog,
+    src: &'t Source,
+    wanted: &dyn Fn(&Recipe) -> bool,
+) -> Vec<Vec<Match<'t>>> {
+    let mut buckets: Vec<Vec<Match<'t>>> = catalog.recipes.iter().map(|_| Vec::new()).collect();
+    let active: Vec<bool> = catalog
+        .recipes
+        .iter()
+        .map(|r| wanted(r) && worth_querying(r, &src.text))
+        .collect();
+    if !active.contains(&true) {
+        return buckets;
     }
     let mut cursor = QueryCursor::new();
-    let mut out = Vec::new();
-    let root = src.tree.root_node();
-    let mut matches = cursor.matches(&recipe.query, root, src.text.as_bytes());
-    let count = recipe.query.capture_names().len();
+    let mut matches = cursor.matches(&catalog.query, src.tree.root_node(), src.text.as_bytes());
+    let count = catalog.query.capture_names().len();
     while let Some(m) = matches.next() {
+        let r = catalog.pattern_recipe[m.pattern_index];
+        if !active[r] {
+            continue;
+        }
+        let recipe = &catalog.recipes[r];
         let mut nodes = vec![None; count];
         for cap in m.captures {
             let slot = &mut nodes[cap.index as usize];
@@ -47,10 +62,12 @@ pub fn find<'t>(recipe: &Recipe, src: &'t Source) -> Vec<Match<'t>> {
             .iter()
             .all(|g| g.holds(src, &|c| found.node(c)))
         {
-            out.push(found);
+            buckets[r].push(found);
         }
     }
-    out.sort_by_key(|m| m.node(recipe.site).map(|n| n.start_byte()));
-    out.dedup_by_key(|m| m.node(recipe.site).map(|n| n.id()));
-    out
+    for (bucket, recipe) in buckets.iter_mut().zip(&catalog.recipes) {
+        bucket.sort_by_key(|m| m.node(recipe.site).map(|n| n.start_byte()));
+        bucket.dedup_by_key(|m| m.node(recipe.site).map(|n| n.id()));
+    }
+    buckets
 }

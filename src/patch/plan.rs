@@ -6,7 +6,7 @@ use super::engine;
 use super::error::PatchError;
 use super::matcher::worth_querying;
 use super::options::PatchOptions;
-use super::recipe::{Applicability, Recipe};
+use super::recipe::{Applicability, Catalog, Recipe};
 use super::scan::{analyze_files, Broken, FileOutcome, Unparsed};
 use super::site::Site;
 use super::verify::{self, Compiled};
@@ -51,17 +51,17 @@ pub struct Plan {
 
 /// Prepare and verify the patch `options` ask for.
 pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchError> {
-    let recipes = catalog::shipped()?;
-    plan_with(recipes, install, options)
+    plan_with(catalog::shipped()?, install, options)
 }
 
 /// `plan` with a given recipe set (tests use their own).
 pub fn plan_with(
-    recipes: &[Recipe],
+    recipes: &Catalog,
     install: &Install,
     options: &PatchOptions,
 ) -> Result<Plan, PatchError> {
     let wanted: Vec<&Recipe> = recipes
+        .recipes
         .iter()
         .filter(|r| r.option.is_some_and(|o| options.wants(o)))
         .collect();

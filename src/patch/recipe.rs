@@ -8,7 +8,8 @@ use super::source::language;
 use super::template::{self, Template};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use tree_sitter::Query;
+use std::ops::Range;
+use tree_sitter::{CaptureQuantifier, Query};
 
 /// How far a fix may be trusted (as in ruff).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +104,8 @@ pub struct Recipe {
     pub option: Option<PatchOption>,
     pub applicability: Applicability,
     pub needles: Vec<String>,
-    pub query: Query,
+    /// This recipe's patterns in the catalog's combined query.
+    pub patterns: Range<usize>,
     pub site: u32,
     pub value: u32,
     pub guards: Vec<Guard>,
@@ -118,24 +120,77 @@ pub struct Recipe {
 #[error("{} recipe error(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RecipeErrors(pub Vec<String>);
 
+/// All recipes, their patterns compiled into one query: tree-sitter pays a large fixed cost per
+/// compiled query and per traversal, so one query serves every recipe.
+#[derive(Debug)]
+pub struct Catalog {
+    pub query: Query,
+    pub recipes: Vec<Recipe>,
+    /// The recipe (index into `recipes`) each pattern of `query` belongs to.
+    pub pattern_recipe: Vec<usize>,
+}
+
+impl Catalog {
+    pub fn get(&self, id: &str) -> Option<&Recipe> {
+        self.recipes.iter().find(|r| r.id == id)
+    }
+}
+
 /// Load every `(file name, YAML text)`; all errors are collected before returning.
-pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Recipe>, RecipeErrors> {
+pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
     let mut errors = Vec::new();
-    let mut recipes = Vec::new();
+    let mut raws: Vec<(String, RawRecipe)> = Vec::new();
     for (file, text) in files {
-        let raws: Vec<RawRecipe> = match yaml_serde::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("{file}: {e}"));
-                continue;
-            }
-        };
-        for raw in raws {
+        match yaml_serde::from_str::<Vec<RawRecipe>>(text) {
+            Ok(list) => raws.extend(list.into_iter().map(|r| (file.to_string(), r))),
+            Err(e) => errors.push(format!("{file}: {e}")),
+        }
+    }
+    let mut combined = String::new();
+    let mut spans = Vec::new();
+    for (_, raw) in &raws {
+        let start = combined.len();
+        combined.push_str(&raw.query);
+        combined.push('\n');
+        spans.push(start..combined.len());
+    }
+    let Ok(query) = Query::new(&language(), &combined) else {
+        // Find the culprits one by one (only on this error path: each compile is costly).
+        for (file, raw) in raws {
             let id = raw.id.clone();
-            match validate(raw) {
-                Ok(r) => recipes.push(r),
-                Err(errs) => errors.extend(errs.into_iter().map(|e| format!("{file}: {id}: {e}"))),
+            let one = Query::new(&language(), &raw.query).map_err(|e| {
+                format!(
+                    "query does not compile (row {}, column {}): {}",
+                    e.row + 1,
+                    e.column + 1,
+                    e.message
+                )
+            });
+            let patterns = one.as_ref().map_or(0..0, |q| 0..q.pattern_count());
+            if let Err(errs) = validate(raw, one.as_ref().map_err(Clone::clone), patterns) {
+                errors.extend(errs.into_iter().map(|e| format!("{file}: {id}: {e}")));
             }
+        }
+        return Err(RecipeErrors(errors));
+    };
+    let pattern_recipe: Vec<usize> = (0..query.pattern_count())
+        .map(|p| {
+            let at = query.start_byte_for_pattern(p);
+            spans
+                .iter()
+                .position(|s| s.contains(&at))
+                .expect("every pattern comes from a recipe")
+        })
+        .collect();
+    let mut recipes = Vec::new();
+    for (i, (file, raw)) in raws.into_iter().enumerate() {
+        let id = raw.id.clone();
+        let first = pattern_recipe.iter().position(|r| *r == i);
+        let count = pattern_recipe.iter().filter(|r| **r == i).count();
+        let patterns = first.map_or(0..0, |f| f..f + count);
+        match validate(raw, Ok(&query), patterns) {
+            Ok(r) => recipes.push(r),
+            Err(errs) => errors.extend(errs.into_iter().map(|e| format!("{file}: {id}: {e}"))),
         }
     }
     let mut seen = HashSet::new();
@@ -155,13 +210,21 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Recipe>, RecipeErrors> {
         }
     }
     if errors.is_empty() {
-        Ok(recipes)
+        Ok(Catalog {
+            query,
+            recipes,
+            pattern_recipe,
+        })
     } else {
         Err(RecipeErrors(errors))
     }
 }
 
-fn validate(raw: RawRecipe) -> Result<Recipe, Vec<String>> {
+fn validate(
+    raw: RawRecipe,
+    query: Result<&Query, String>,
+    patterns: Range<usize>,
+) -> Result<Recipe, Vec<String>> {
     let mut errors = Vec::new();
     if raw.id.is_empty()
         || !raw
@@ -203,22 +266,25 @@ fn validate(raw: RawRecipe) -> Result<Recipe, Vec<String>> {
     if raw.needles.is_empty() {
         errors.push("needles must list at least one string the file must contain".into());
     }
-    let query = match Query::new(&language(), &raw.query) {
-        Ok(q) => Some(q),
+    let query = match query {
+        Ok(q) if !patterns.is_empty() => q,
+        Ok(_) => {
+            errors.push("query holds no pattern".into());
+            return Err(errors);
+        }
         Err(e) => {
-            errors.push(format!(
-                "query does not compile (row {}, column {}): {}",
-                e.row + 1,
-                e.column + 1,
-                e.message
-            ));
-            None
+            errors.push(e);
+            return Err(errors);
         }
     };
-    let Some(query) = query else {
-        return Err(errors);
+    // A capture counts only when one of this recipe's own patterns has it.
+    let capture = |name: &str| {
+        query.capture_index_for_name(name).filter(|&c| {
+            patterns
+                .clone()
+                .any(|p| query.capture_quantifiers(p)[c as usize] != CaptureQuantifier::Zero)
+        })
     };
-    let capture = |name: &str| query.capture_index_for_name(name);
     let mut need = |name: &str, what: &str| -> u32 {
         capture(name).unwrap_or_else(|| {
             errors.push(format!("{what} capture @{name} is not in the query"));
@@ -290,7 +356,7 @@ fn validate(raw: RawRecipe) -> Result<Recipe, Vec<String>> {
         already_applied,
         note: raw.note,
         listed: raw.listed.unwrap_or(true),
-        query,
+        patterns,
     })
 }
 

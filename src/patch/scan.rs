@@ -4,7 +4,7 @@
 use super::catalog;
 use super::engine::{self, Analysis};
 use super::options::PatchOptions;
-use super::recipe::{Recipe, RecipeErrors};
+use super::recipe::{Catalog, RecipeErrors};
 use super::site::Site;
 use super::source::{Source, SyntaxErrorAt};
 use crate::install::{python_files, Install};
@@ -42,9 +42,9 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
 
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
-    let recipes = catalog::shipped()?;
+    let shipped = catalog::shipped()?;
     let files = python_files(&install.root);
-    let results = analyze_files(recipes, &install.root, &files, &PatchOptions::default());
+    let results = analyze_files(shipped, &install.root, &files, &PatchOptions::default());
     let mut report = ScanReport::default();
     for (rel, outcome) in results {
         match outcome {
@@ -102,7 +102,7 @@ pub enum FileOutcome {
 
 /// Analyse `files` (absolute, under `root`) on all cores; results keep the order of `files`.
 pub fn analyze_files(
-    recipes: &[Recipe],
+    catalog: &Catalog,
     root: &Path,
     files: &[PathBuf],
     options: &PatchOptions,
@@ -119,7 +119,7 @@ pub fn analyze_files(
                     part.iter()
                         .map(|path| {
                             let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-                            let outcome = analyze_file(recipes, path, &rel, options);
+                            let outcome = analyze_file(catalog, path, &rel, options);
                             (rel, outcome)
                         })
                         .collect::<Vec<_>>()
@@ -133,12 +133,7 @@ pub fn analyze_files(
     })
 }
 
-fn analyze_file(
-    recipes: &[Recipe],
-    path: &Path,
-    rel: &Path,
-    options: &PatchOptions,
-) -> FileOutcome {
+fn analyze_file(catalog: &Catalog, path: &Path, rel: &Path, options: &PatchOptions) -> FileOutcome {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return FileOutcome::Broken(Broken::Unreadable(e.to_string())),
@@ -146,19 +141,19 @@ fn analyze_file(
     let Ok(text) = std::str::from_utf8(&bytes) else {
         // Only a file a recipe could match is worth a complaint.
         let lossy = String::from_utf8_lossy(&bytes);
-        return if engine::worth_parsing(recipes, &lossy) {
+        return if engine::worth_parsing(catalog, &lossy) {
             FileOutcome::Broken(Broken::NotUtf8)
         } else {
             FileOutcome::Skipped
         };
     };
-    if !engine::worth_parsing(recipes, text) {
+    if !engine::worth_parsing(catalog, text) {
         return FileOutcome::Skipped;
     }
     let src = Source::parse(&bytes).expect("checked UTF-8 above");
     if let Some(at) = src.syntax_error() {
         return FileOutcome::Broken(Broken::Syntax(at));
     }
-    let analysis = engine::analyze(recipes, &src, rel, options);
+    let analysis = engine::analyze(catalog, &src, rel, options);
     FileOutcome::Analyzed(Box::new((bytes, src)), analysis)
 }

@@ -35,6 +35,27 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every needle of every shipped recipe: a file holding none of them is never parsed. Read
+/// from the YAML alone, so files can be parsed while the query compiles.
+pub fn needles() -> &'static [String] {
+    #[derive(serde::Deserialize)]
+    struct NeedlesOnly {
+        needles: Vec<String>,
+    }
+    static NEEDLES: OnceLock<Vec<String>> = OnceLock::new();
+    NEEDLES.get_or_init(|| {
+        let mut all: Vec<String> = SHIPPED
+            .iter()
+            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<NeedlesOnly>>(text).ok())
+            .flatten()
+            .flat_map(|r| r.needles)
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    })
+}
+
 /// The validated shipped recipes (loaded on first use).
 pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
@@ -58,6 +79,19 @@ mod tests {
                 "no recipe for family {family}"
             );
         }
+    }
+
+    #[test]
+    fn the_early_needles_are_the_recipes_needles() {
+        let mut from_recipes: Vec<String> = shipped()
+            .unwrap()
+            .recipes
+            .iter()
+            .flat_map(|r| r.needles.clone())
+            .collect();
+        from_recipes.sort();
+        from_recipes.dedup();
+        assert_eq!(needles(), from_recipes.as_slice());
     }
 
     #[test]

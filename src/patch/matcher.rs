@@ -4,6 +4,7 @@
 
 use super::recipe::{Catalog, Recipe};
 use super::source::Source;
+use std::ops::Range;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
@@ -40,34 +41,67 @@ pub fn find_all<'t>(
     if !active.contains(&true) {
         return buckets;
     }
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&catalog.query, src.tree.root_node(), src.text.as_bytes());
+    // Every site contains one of its recipe's needles, so the query only needs to look at the
+    // nodes around needle hits: a match that overlaps a range is returned whole.
     let count = catalog.query.capture_names().len();
-    while let Some(m) = matches.next() {
-        let r = catalog.pattern_recipe[m.pattern_index];
-        if !active[r] {
-            continue;
-        }
-        let recipe = &catalog.recipes[r];
-        let mut nodes = vec![None; count];
-        for cap in m.captures {
-            let slot = &mut nodes[cap.index as usize];
-            if slot.is_none() {
-                *slot = Some(cap.node);
+    let mut cursor = QueryCursor::new();
+    for range in hit_ranges(catalog, &active, &src.text) {
+        cursor.set_byte_range(range);
+        let mut matches = cursor.matches(&catalog.query, src.tree.root_node(), src.text.as_bytes());
+        while let Some(m) = matches.next() {
+            let r = catalog.pattern_recipe[m.pattern_index];
+            if !active[r] {
+                continue;
             }
-        }
-        let found = Match { nodes };
-        if recipe
-            .guards
-            .iter()
-            .all(|g| g.holds(src, &|c| found.node(c)))
-        {
-            buckets[r].push(found);
+            let recipe = &catalog.recipes[r];
+            let mut nodes = vec![None; count];
+            for cap in m.captures {
+                let slot = &mut nodes[cap.index as usize];
+                if slot.is_none() {
+                    *slot = Some(cap.node);
+                }
+            }
+            let found = Match { nodes };
+            if recipe
+                .guards
+                .iter()
+                .all(|g| g.holds(src, &|c| found.node(c)))
+            {
+                buckets[r].push(found);
+            }
         }
     }
     for (bucket, recipe) in buckets.iter_mut().zip(&catalog.recipes) {
-        bucket.sort_by_key(|m| m.node(recipe.site).map(|n| n.start_byte()));
+        // A match seen from two ranges is one match.
+        bucket.sort_by_key(|m| m.node(recipe.site).map(|n| (n.start_byte(), n.id())));
         bucket.dedup_by_key(|m| m.node(recipe.site).map(|n| n.id()));
     }
     buckets
+}
+
+/// The byte ranges of every needle hit of the active recipes, merged when close together.
+fn hit_ranges(catalog: &Catalog, active: &[bool], text: &str) -> Vec<Range<usize>> {
+    let mut hits: Vec<Range<usize>> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (recipe, _) in catalog.recipes.iter().zip(active).filter(|(_, a)| **a) {
+        for needle in &recipe.needles {
+            if seen.contains(&needle.as_str()) {
+                continue;
+            }
+            seen.push(needle);
+            hits.extend(
+                text.match_indices(needle.as_str())
+                    .map(|(at, n)| at..at + n.len()),
+            );
+        }
+    }
+    hits.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for hit in hits {
+        match merged.last_mut() {
+            Some(last) if hit.start <= last.end + 256 => last.end = last.end.max(hit.end),
+            _ => merged.push(hit),
+        }
+    }
+    merged
 }

@@ -6,7 +6,7 @@ use super::engine;
 use super::error::PatchError;
 use super::matcher::worth_querying;
 use super::options::PatchOptions;
-use super::recipe::{Applicability, Catalog, Recipe};
+use super::recipe::{Applicability, Catalog, Recipe, RecipeErrors};
 use super::scan::{analyze_files, Broken, FileOutcome, Unparsed};
 use super::site::Site;
 use super::verify::{self, Compiled};
@@ -51,21 +51,23 @@ pub struct Plan {
 
 /// Prepare and verify the patch `options` ask for.
 pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchError> {
-    plan_with(catalog::shipped()?, install, options)
+    plan_with(catalog::shipped, catalog::needles(), install, options)
 }
 
-/// `plan` with a given recipe set (tests use their own).
-pub fn plan_with(
-    recipes: &Catalog,
+/// `plan` with a given way to load the recipes and their needles.
+pub fn plan_with<'c>(
+    load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
+    needles: &[String],
     install: &Install,
     options: &PatchOptions,
 ) -> Result<Plan, PatchError> {
-    let wanted: Vec<&Recipe> = recipes
+    let files = python_files(&install.root);
+    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options)?;
+    let wanted: Vec<&Recipe> = catalog
         .recipes
         .iter()
         .filter(|r| r.option.is_some_and(|o| options.wants(o)))
         .collect();
-    let files = python_files(&install.root);
     let mut plan = Plan {
         changes: Vec::new(),
         sites: Vec::new(),
@@ -73,7 +75,7 @@ pub fn plan_with(
         unparsed: Vec::new(),
         compiled: Compiled::Yes,
     };
-    for (rel, outcome) in analyze_files(recipes, &install.root, &files, options) {
+    for (rel, outcome) in results {
         let path = install.root.join(&rel);
         let (boxed, analysis) = match outcome {
             FileOutcome::Skipped => continue,

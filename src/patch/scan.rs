@@ -42,9 +42,14 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
 
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
-    let shipped = catalog::shipped()?;
     let files = python_files(&install.root);
-    let results = analyze_files(shipped, &install.root, &files, &PatchOptions::default());
+    let (_, results) = analyze_files(
+        catalog::shipped,
+        catalog::needles(),
+        &install.root,
+        &files,
+        &PatchOptions::default(),
+    )?;
     let mut report = ScanReport::default();
     for (rel, outcome) in results {
         match outcome {
@@ -100,31 +105,60 @@ pub enum FileOutcome {
     Broken(Broken),
 }
 
-/// Analyse `files` (absolute, under `root`) on all cores; results keep the order of `files`.
-pub fn analyze_files(
-    catalog: &Catalog,
+/// A file after reading and parsing, before matching.
+enum Prepared {
+    Skipped,
+    Parsed(Vec<u8>, Source),
+    Broken(Broken),
+}
+
+/// Analyse `files` (absolute, under `root`): read, prefilter by `needles` and parse them on all
+/// cores while `load` compiles the recipes alongside (the two costs are of the same size),
+/// then match. Results keep the order of `files`.
+pub fn analyze_files<'c>(
+    load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
+    needles: &[String],
     root: &Path,
     files: &[PathBuf],
     options: &PatchOptions,
-) -> Vec<(PathBuf, FileOutcome)> {
+) -> Result<(&'c Catalog, Vec<(PathBuf, FileOutcome)>), RecipeErrors> {
+    std::thread::scope(|scope| {
+        let loading = scope.spawn(load);
+        let prepared = par_map(files.to_vec(), &|path: PathBuf| {
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            (rel, prepare(needles, &path))
+        });
+        let catalog = loading.join().expect("loading the recipes panicked")?;
+        let outcomes = par_map(prepared, &|(rel, p): (PathBuf, Prepared)| {
+            let outcome = match p {
+                Prepared::Skipped => FileOutcome::Skipped,
+                Prepared::Broken(why) => FileOutcome::Broken(why),
+                Prepared::Parsed(bytes, src) => {
+                    let analysis = engine::analyze(catalog, &src, &rel, options);
+                    FileOutcome::Analyzed(Box::new((bytes, src)), analysis)
+                }
+            };
+            (rel, outcome)
+        });
+        Ok((catalog, outcomes))
+    })
+}
+
+/// `f` over `items` on all cores, keeping the order.
+fn par_map<T: Send, U: Send>(items: Vec<T>, f: &(dyn Fn(T) -> U + Sync)) -> Vec<U> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let chunk = files.len().div_ceil(threads).max(1);
+    let size = items.len().div_ceil(threads).max(1);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(size).collect());
+    }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|path| {
-                            let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-                            let outcome = analyze_file(catalog, path, &rel, options);
-                            (rel, outcome)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>()))
             .collect();
         handles
             .into_iter()
@@ -133,27 +167,26 @@ pub fn analyze_files(
     })
 }
 
-fn analyze_file(catalog: &Catalog, path: &Path, rel: &Path, options: &PatchOptions) -> FileOutcome {
+fn prepare(needles: &[String], path: &Path) -> Prepared {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return FileOutcome::Broken(Broken::Unreadable(e.to_string())),
+        Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
     };
+    let worth = |text: &str| needles.iter().any(|n| text.contains(n.as_str()));
     let Ok(text) = std::str::from_utf8(&bytes) else {
         // Only a file a recipe could match is worth a complaint.
-        let lossy = String::from_utf8_lossy(&bytes);
-        return if engine::worth_parsing(catalog, &lossy) {
-            FileOutcome::Broken(Broken::NotUtf8)
+        return if worth(&String::from_utf8_lossy(&bytes)) {
+            Prepared::Broken(Broken::NotUtf8)
         } else {
-            FileOutcome::Skipped
+            Prepared::Skipped
         };
     };
-    if !engine::worth_parsing(catalog, text) {
-        return FileOutcome::Skipped;
+    if !worth(text) {
+        return Prepared::Skipped;
     }
     let src = Source::parse(&bytes).expect("checked UTF-8 above");
-    if let Some(at) = src.syntax_error() {
-        return FileOutcome::Broken(Broken::Syntax(at));
+    match src.syntax_error() {
+        Some(at) => Prepared::Broken(Broken::Syntax(at)),
+        None => Prepared::Parsed(bytes, src),
     }
-    let analysis = engine::analyze(catalog, &src, rel, options);
-    FileOutcome::Analyzed(Box::new((bytes, src)), analysis)
 }

@@ -182,11 +182,8 @@ fn inference() -> String {
 fn gradio() -> String {
     let mut s = String::from("import torch\n\n\nclass SadTalker():\n\n    def __init__(self, checkpoint_path='checkpoints'):\n\n");
     s.push_str("        if torch.cuda.is_available() :\n            device = \"cuda\"\n        else:\n            device = \"cpu\"\n\n        self.device = device\n");
-    s.push_str(
-        &module(999, 200)
-            .replace("\n", "\n    ")
-            .replace("    \n", "\n"),
-    );
+    s.push_str("\n\n");
+    s.push_str(&module(999, 200));
     s.push('\n');
     s
 }

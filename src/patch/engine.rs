@@ -80,7 +80,8 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
     }
 }
 
-/// Apply the fixes that may be written; display-only fixes are applied to a separate preview.
+/// Apply the fixes that may be written; display-only fixes are reported as skipped, never
+/// applied.
 pub fn fix(src: &Source, fixes: Vec<Fix>) -> Applied {
     let (display, writable): (Vec<Fix>, Vec<Fix>) = fixes
         .into_iter()

@@ -50,6 +50,11 @@ fn paint(line: &str, color: bool) -> String {
 /// The lines after the diff: what changed, what was skipped, what is reported only.
 pub fn summary(doc: &PatchDocument) -> Vec<String> {
     let mut lines = Vec::new();
+    let verb = if doc.mode == Mode::Apply {
+        "patched"
+    } else {
+        "would patch"
+    };
     for c in &doc.changed {
         for f in &c.fixes {
             let review = if f.applicability == Applicability::Unsafe {
@@ -58,7 +63,7 @@ pub fn summary(doc: &PatchDocument) -> Vec<String> {
                 ""
             };
             lines.push(format!(
-                "{}:{}: {}{review}",
+                "{verb} {}:{}: {}{review}",
                 c.file.display(),
                 f.line,
                 f.recipe

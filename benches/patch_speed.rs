@@ -192,16 +192,16 @@ fn gradio() -> String {
 /// Like the real tree, only some modules spell out a device or a batch size: one in eight has
 /// a `device='cuda'` default, one in ten a `batch_size=` keyword, one in twelve a CUDA check.
 fn module(n: usize, lines: usize) -> String {
-    let default = if n % 8 == 0 {
+    let default = if n.is_multiple_of(8) {
         "device='cuda'"
     } else {
         "device=None"
     };
     let mut s = format!("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Block{n}(nn.Module):\n    def __init__(self, dim=256, {default}):\n        super().__init__()\n        self.device = device\n");
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         s.push_str("        self.loader = make_loader(dim, batch_size=8)\n");
     }
-    if n % 12 == 0 {
+    if n.is_multiple_of(12) {
         s.push_str("        if torch.cuda.is_available():\n            torch.cuda.empty_cache()\n");
     }
     let mut i = 0;

@@ -105,6 +105,9 @@ pub enum FileOutcome {
     Broken(Broken),
 }
 
+/// A file (relative to the install) and its fate.
+pub type FileResult = (PathBuf, FileOutcome);
+
 /// A file after reading and parsing, before matching.
 enum Prepared {
     Skipped,
@@ -121,7 +124,7 @@ pub fn analyze_files<'c>(
     root: &Path,
     files: &[PathBuf],
     options: &PatchOptions,
-) -> Result<(&'c Catalog, Vec<(PathBuf, FileOutcome)>), RecipeErrors> {
+) -> Result<(&'c Catalog, Vec<FileResult>), RecipeErrors> {
     std::thread::scope(|scope| {
         let loading = scope.spawn(load);
         let prepared = par_map(files.to_vec(), &|path: PathBuf| {

@@ -22,6 +22,7 @@ pub mod scan;
 pub mod site;
 pub mod source;
 pub mod template;
+pub mod validate;
 pub mod verify;
 pub mod write;
 

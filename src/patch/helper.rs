@@ -43,6 +43,7 @@ pub fn insertion(src: &Source) -> Edit {
     let root = src.tree.root_node();
     let mut cursor = root.walk();
     let mut after = None;
+    let mut after_comments = None;
     for (i, node) in root.named_children(&mut cursor).enumerate() {
         let leading = match node.kind() {
             "import_statement" | "import_from_statement" | "future_import_statement" => true,
@@ -55,10 +56,26 @@ pub fn insertion(src: &Source) -> Edit {
         if !leading {
             break;
         }
-        if node.kind() != "comment" {
+        if node.kind() == "comment" {
+            // A shebang or an encoding cookie must stay on the first lines.
+            if after.is_none() {
+                after_comments = Some(node.end_byte());
+            }
+        } else {
             after = Some(node.end_byte());
         }
     }
+    // Go to the end of that line, so a trailing comment stays with its statement.
+    let after = after.or(after_comments).map(|end| {
+        let line_end = src.text[end..]
+            .find('\n')
+            .map_or(src.text.len(), |i| end + i);
+        if line_end > end && src.text.as_bytes()[line_end - 1] == b'\r' {
+            line_end - 1
+        } else {
+            line_end
+        }
+    });
     let nl = src.newline();
     let unit = src.indent_unit();
     let body: Vec<String> = TEXT
@@ -96,6 +113,17 @@ mod tests {
         let again = Source::parse(out.as_bytes()).unwrap();
         assert!(again.syntax_error().is_none());
         assert!(present(&again));
+    }
+
+    #[test]
+    fn keeps_a_shebang_first_and_a_trailing_comment_on_its_line() {
+        let src =
+            Source::parse(b"#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nx = 1\n").unwrap();
+        let at = src.text.find("x = 1").unwrap() - 1;
+        assert_eq!(insertion(&src).range, at..at);
+        let src = Source::parse(b"import torch  # the GPU\r\nx = 1\r\n").unwrap();
+        let at = src.text.find("\r\nx").unwrap();
+        assert_eq!(insertion(&src).range, at..at);
     }
 
     #[test]

@@ -17,14 +17,6 @@ pub struct Analysis {
     pub fixes: Vec<Fix>,
 }
 
-/// Whether any recipe could match this text at all (the cheap byte search before parsing).
-pub fn worth_parsing(catalog: &Catalog, text: &str) -> bool {
-    catalog
-        .recipes
-        .iter()
-        .any(|r| matcher::worth_querying(r, text))
-}
-
 /// Run every recipe over `src`. Sites come from listed recipes; fixes from recipes whose
 /// option is requested.
 pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptions) -> Analysis {

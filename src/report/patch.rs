@@ -95,9 +95,8 @@ pub fn summary(doc: &PatchDocument) -> Vec<String> {
     }
     for u in &doc.unparsed {
         lines.push(format!(
-            "not scanned {}:{}: {}",
-            u.file.display(),
-            u.line,
+            "not scanned {}: {}",
+            super::scan::place(u),
             u.reason
         ));
     }

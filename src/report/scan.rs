@@ -38,12 +38,7 @@ pub fn render(doc: &ScanDocument) -> String {
         out.push('\n');
     }
     for u in &doc.unparsed {
-        out.push_str(&format!(
-            "not scanned: {}:{}: {}\n",
-            u.file.display(),
-            u.line,
-            u.reason
-        ));
+        out.push_str(&format!("not scanned: {}: {}\n", place(u), u.reason));
     }
     out
 }
@@ -90,4 +85,13 @@ pub fn hints(doc: &ScanDocument) -> Vec<String> {
         hints.push(format!("{}:{}: {}", s.file.display(), s.line, s.note));
     }
     hints
+}
+
+/// `file:line` of a file that could not be scanned, or just `file` when no line applies.
+pub fn place(u: &crate::patch::scan::Unparsed) -> String {
+    if u.line == 0 {
+        u.file.display().to_string()
+    } else {
+        format!("{}:{}", u.file.display(), u.line)
+    }
 }

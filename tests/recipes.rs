@@ -310,3 +310,34 @@ fn a_new_cuda_timeout_updates_the_bounded_check() {
     assert_eq!(bounded.len(), 1);
     assert_eq!(bounded[0].value, "5");
 }
+
+/// `scan` parses only the statements around needle hits; it must list exactly what a full
+/// parse lists, on every fixture file.
+#[test]
+fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
+    use sadfix::patch::scan::{analyze_files, FileOutcome};
+    let root = util::fixtures();
+    let files = sadfix::install::python_files(&root);
+    let sites = |partial: bool| {
+        let (_, results) = analyze_files(
+            catalog::shipped,
+            catalog::needles(),
+            &root,
+            &files,
+            &PatchOptions::default(),
+            partial,
+        )
+        .unwrap();
+        results
+            .into_iter()
+            .map(|(rel, outcome)| match outcome {
+                FileOutcome::Analyzed(_, analysis) => (rel, format!("{:?}", analysis.sites)),
+                FileOutcome::Broken(why) => (rel, format!("broken: {why}")),
+                FileOutcome::Skipped => (rel, "skipped".into()),
+            })
+            .collect::<Vec<_>>()
+    };
+    let full = sites(false);
+    assert!(full.len() > 25);
+    assert_eq!(sites(true), full);
+}

@@ -14,6 +14,7 @@ pub mod lock;
 pub mod matcher;
 pub mod options;
 pub mod outcome;
+pub mod outline;
 pub mod plan;
 pub mod recipe;
 pub mod revert;

@@ -62,7 +62,7 @@ pub fn plan_with<'c>(
     options: &PatchOptions,
 ) -> Result<Plan, PatchError> {
     let files = python_files(&install.root);
-    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options)?;
+    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options, false)?;
     let wanted: Vec<&Recipe> = catalog
         .recipes
         .iter()

@@ -4,6 +4,7 @@
 use super::catalog;
 use super::engine::{self, Analysis};
 use super::options::PatchOptions;
+use super::outline;
 use super::recipe::{Catalog, RecipeErrors};
 use super::site::Site;
 use super::source::{Source, SyntaxErrorAt};
@@ -49,6 +50,7 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
         &install.root,
         &files,
         &PatchOptions::default(),
+        true,
     )?;
     let mut report = ScanReport::default();
     for (rel, outcome) in results {
@@ -117,19 +119,21 @@ enum Prepared {
 
 /// Analyse `files` (absolute, under `root`): read, prefilter by `needles` and parse them on all
 /// cores while `load` compiles the recipes alongside (the two costs are of the same size),
-/// then match. Results keep the order of `files`.
+/// then match. Results keep the order of `files`. With `partial`, only the statements around
+/// needle hits are parsed (`outline`): enough to list sites, not to rewrite a file.
 pub fn analyze_files<'c>(
     load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
     needles: &[String],
     root: &Path,
     files: &[PathBuf],
     options: &PatchOptions,
+    partial: bool,
 ) -> Result<(&'c Catalog, Vec<FileResult>), RecipeErrors> {
     std::thread::scope(|scope| {
         let loading = scope.spawn(load);
         let prepared = par_map(files.to_vec(), &|path: PathBuf| {
             let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            (rel, prepare(needles, &path))
+            (rel, prepare(needles, &path, partial))
         });
         let catalog = loading.join().expect("loading the recipes panicked")?;
         let outcomes = par_map(prepared, &|(rel, p): (PathBuf, Prepared)| {
@@ -170,7 +174,7 @@ fn par_map<T: Send, U: Send>(items: Vec<T>, f: &(dyn Fn(T) -> U + Sync)) -> Vec<
     })
 }
 
-fn prepare(needles: &[String], path: &Path) -> Prepared {
+fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
@@ -186,6 +190,30 @@ fn prepare(needles: &[String], path: &Path) -> Prepared {
     };
     if !worth(text) {
         return Prepared::Skipped;
+    }
+    if partial {
+        // Only the statements around needle hits; anything unexpected means the whole file.
+        let mut hits: Vec<usize> = needles
+            .iter()
+            .flat_map(|n| text.match_indices(n.as_str()).map(|(at, _)| at))
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let hits: Vec<usize> = hits
+            .into_iter()
+            .filter_map(|h| h.checked_sub(offset))
+            .collect();
+        if let Some(regions) = outline::regions(&text[offset..], &hits) {
+            let covered: usize = regions.iter().map(|r| r.len()).sum();
+            if covered * 2 < text.len() {
+                if let Some(src) = Source::parse_regions(&bytes, &regions) {
+                    if src.syntax_error().is_none() {
+                        return Prepared::Parsed(bytes, src);
+                    }
+                }
+            }
+        }
     }
     let src = Source::parse(&bytes).expect("checked UTF-8 above");
     match src.syntax_error() {

@@ -35,6 +35,39 @@ impl Source {
         })
     }
 
+    /// Parse only `regions` of `bytes` (whole lines, see `outline`): byte offsets and lines stay
+    /// those of the whole file. `None` when the bytes are not UTF-8.
+    pub fn parse_regions(bytes: &[u8], regions: &[std::ops::Range<usize>]) -> Option<Source> {
+        let mut src = Source::parse_text_only(bytes)?;
+        let ranges: Vec<tree_sitter::Range> = regions
+            .iter()
+            .map(|r| tree_sitter::Range {
+                start_byte: r.start,
+                end_byte: r.end,
+                start_point: point_at(&src.text, r.start),
+                end_point: point_at(&src.text, r.end),
+            })
+            .collect();
+        let mut parser = parser();
+        parser.set_included_ranges(&ranges).ok()?;
+        src.tree = parser.parse(&src.text, None)?;
+        Some(src)
+    }
+
+    fn parse_text_only(bytes: &[u8]) -> Option<Source> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (bom, text) = match text.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        // An empty tree until the caller parses the parts it wants.
+        Some(Source {
+            tree: parse_tree(""),
+            text: text.to_string(),
+            bom,
+        })
+    }
+
     /// Parse edited text with the same BOM setting.
     pub fn reparse(&self, text: String) -> Source {
         Source {
@@ -128,14 +161,26 @@ impl Source {
     }
 }
 
-fn parse_tree(text: &str) -> Tree {
+fn parser() -> Parser {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_python::LANGUAGE.into())
         .expect("the bundled Python grammar matches the tree-sitter version");
     parser
+}
+
+fn parse_tree(text: &str) -> Tree {
+    parser()
         .parse(text, None)
         .expect("parsing without a timeout or cancellation always returns a tree")
+}
+
+/// The row and column of `byte` in `text`.
+fn point_at(text: &str, byte: usize) -> tree_sitter::Point {
+    let before = &text[..byte];
+    let row = before.bytes().filter(|&c| c == b'\n').count();
+    let column = byte - before.rfind('\n').map_or(0, |i| i + 1);
+    tree_sitter::Point { row, column }
 }
 
 /// The Python grammar, for compiling queries and checking node kinds.

@@ -43,6 +43,30 @@ fn main() {
         "scan the tree (library, recipes loaded): {} ({sites} sites)",
         ms(scan)
     );
+    let files = sadfix::install::python_files(&install.root);
+    let full_parse = median(5, || {
+        let (_, all) = sadfix::patch::scan::analyze_files(
+            catalog::shipped,
+            catalog::needles(),
+            &install.root,
+            &files,
+            &PatchOptions::default(),
+            false,
+        )
+        .expect("scan");
+        let full: usize = all
+            .iter()
+            .map(|(_, o)| match o {
+                sadfix::patch::scan::FileOutcome::Analyzed(_, a) => a.sites.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(full, sites, "parsing whole files finds the same sites");
+    });
+    println!(
+        "scan the tree parsing whole files (for comparison): {}",
+        ms(full_parse)
+    );
 
     let bytes = std::fs::read(root.join("inference.py")).expect("inference.py");
     let options = PatchOptions {

@@ -1,4 +1,4 @@
-//! Running the catalog's combined query over a parsed file in one pass: query predicates
+//! Running the catalog's combined queries over a parsed file, one pass per shard: query predicates
 //! (`#eq?`, `#match?`) filter first, then each recipe's guards. A match keeps the node of every
 //! capture and lands in its recipe's bucket.
 
@@ -43,31 +43,39 @@ pub fn find_all<'t>(
     }
     // Every site contains one of its recipe's needles, so the query only needs to look at the
     // nodes around needle hits: a match that overlaps a range is returned whole.
-    let count = catalog.query.capture_names().len();
+    let ranges = hit_ranges(catalog, &active, &src.text);
     let mut cursor = QueryCursor::new();
-    for range in hit_ranges(catalog, &active, &src.text) {
-        cursor.set_byte_range(range);
-        let mut matches = cursor.matches(&catalog.query, src.tree.root_node(), src.text.as_bytes());
-        while let Some(m) = matches.next() {
-            let r = catalog.pattern_recipe[m.pattern_index];
-            if !active[r] {
-                continue;
-            }
-            let recipe = &catalog.recipes[r];
-            let mut nodes = vec![None; count];
-            for cap in m.captures {
-                let slot = &mut nodes[cap.index as usize];
-                if slot.is_none() {
-                    *slot = Some(cap.node);
+    for (s, shard) in catalog.shards.iter().enumerate() {
+        let in_shard = |r: usize| active[r] && catalog.recipes[r].shard == s;
+        if !(0..catalog.recipes.len()).any(in_shard) {
+            continue;
+        }
+        let count = shard.query.capture_names().len();
+        for range in &ranges {
+            cursor.set_byte_range(range.clone());
+            let mut matches =
+                cursor.matches(&shard.query, src.tree.root_node(), src.text.as_bytes());
+            while let Some(m) = matches.next() {
+                let r = shard.pattern_recipe[m.pattern_index];
+                if !active[r] {
+                    continue;
                 }
-            }
-            let found = Match { nodes };
-            if recipe
-                .guards
-                .iter()
-                .all(|g| g.holds(src, &|c| found.node(c)))
-            {
-                buckets[r].push(found);
+                let recipe = &catalog.recipes[r];
+                let mut nodes = vec![None; count];
+                for cap in m.captures {
+                    let slot = &mut nodes[cap.index as usize];
+                    if slot.is_none() {
+                        *slot = Some(cap.node);
+                    }
+                }
+                let found = Match { nodes };
+                if recipe
+                    .guards
+                    .iter()
+                    .all(|g| g.holds(src, &|c| found.node(c)))
+                {
+                    buckets[r].push(found);
+                }
             }
         }
     }

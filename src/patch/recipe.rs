@@ -105,7 +105,10 @@ pub struct Recipe {
     pub option: Option<PatchOption>,
     pub applicability: Applicability,
     pub needles: Vec<String>,
-    /// This recipe's patterns in the catalog's combined query.
+    /// The catalog shard whose query holds this recipe's patterns; capture indices are that
+    /// query's.
+    pub shard: usize,
+    /// This recipe's patterns in its shard's query.
     pub patterns: Range<usize>,
     pub site: u32,
     pub value: u32,
@@ -121,13 +124,20 @@ pub struct Recipe {
 #[error("{} recipe error(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RecipeErrors(pub Vec<String>);
 
-/// All recipes, their patterns compiled into one query: tree-sitter pays a large fixed cost per
-/// compiled query and per traversal, so one query serves every recipe.
+/// All recipes, their patterns compiled into a few combined queries (one per core, compiled in
+/// parallel): tree-sitter pays a large cost per compiled query and per traversal, so each query
+/// serves many recipes.
 #[derive(Debug)]
 pub struct Catalog {
-    pub query: Query,
+    pub shards: Vec<Shard>,
     pub recipes: Vec<Recipe>,
-    /// The recipe (index into `recipes`) each pattern of `query` belongs to.
+}
+
+/// One combined query.
+#[derive(Debug)]
+pub struct Shard {
+    pub query: Query,
+    /// The recipe (index into `Catalog::recipes`) each pattern of `query` belongs to.
     pub pattern_recipe: Vec<usize>,
 }
 
@@ -147,15 +157,33 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
             Err(e) => errors.push(format!("{file}: {e}")),
         }
     }
-    let mut combined = String::new();
-    let mut spans = Vec::new();
+    // Balance the shards by query length; each compiles on its own thread.
+    let count = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(raws.len().max(1));
+    let mut load = vec![0usize; count];
+    let mut sources = vec![String::new(); count];
+    let mut place: Vec<(usize, Range<usize>)> = Vec::new();
     for (_, raw) in &raws {
-        let start = combined.len();
-        combined.push_str(&raw.query);
-        combined.push('\n');
-        spans.push(start..combined.len());
+        let s = (0..count).min_by_key(|&s| load[s]).unwrap_or(0);
+        load[s] += raw.query.len();
+        let start = sources[s].len();
+        sources[s].push_str(&raw.query);
+        sources[s].push('\n');
+        place.push((s, start..sources[s].len()));
     }
-    let Ok(query) = Query::new(&language(), &combined) else {
+    let compiled: Vec<Result<Query, tree_sitter::QueryError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|src| scope.spawn(move || Query::new(&language(), src)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("compiling a query panicked"))
+            .collect()
+    });
+    let Ok(queries) = compiled.into_iter().collect::<Result<Vec<Query>, _>>() else {
         // Find the culprits one by one (only on this error path: each compile is costly).
         for (file, raw) in raws {
             let id = raw.id.clone();
@@ -174,23 +202,37 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
         }
         return Err(RecipeErrors(errors));
     };
-    let pattern_recipe: Vec<usize> = (0..query.pattern_count())
-        .map(|p| {
-            let at = query.start_byte_for_pattern(p);
-            spans
-                .iter()
-                .position(|s| s.contains(&at))
-                .expect("every pattern comes from a recipe")
+    let shards: Vec<Shard> = queries
+        .into_iter()
+        .enumerate()
+        .map(|(s, query)| {
+            let pattern_recipe = (0..query.pattern_count())
+                .map(|p| {
+                    let at = query.start_byte_for_pattern(p);
+                    place
+                        .iter()
+                        .position(|(shard, span)| *shard == s && span.contains(&at))
+                        .expect("every pattern comes from a recipe")
+                })
+                .collect();
+            Shard {
+                query,
+                pattern_recipe,
+            }
         })
         .collect();
     let mut recipes = Vec::new();
     for (i, (file, raw)) in raws.into_iter().enumerate() {
         let id = raw.id.clone();
-        let first = pattern_recipe.iter().position(|r| *r == i);
-        let count = pattern_recipe.iter().filter(|r| **r == i).count();
-        let patterns = first.map_or(0..0, |f| f..f + count);
-        match validate(raw, Ok(&query), patterns) {
-            Ok(r) => recipes.push(r),
+        let shard = &shards[place[i].0];
+        let first = shard.pattern_recipe.iter().position(|r| *r == i);
+        let n = shard.pattern_recipe.iter().filter(|r| **r == i).count();
+        let patterns = first.map_or(0..0, |f| f..f + n);
+        match validate(raw, Ok(&shard.query), patterns) {
+            Ok(mut r) => {
+                r.shard = place[i].0;
+                recipes.push(r);
+            }
             Err(errs) => errors.extend(errs.into_iter().map(|e| format!("{file}: {id}: {e}"))),
         }
     }
@@ -211,11 +253,7 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
         }
     }
     if errors.is_empty() {
-        Ok(Catalog {
-            query,
-            recipes,
-            pattern_recipe,
-        })
+        Ok(Catalog { shards, recipes })
     } else {
         Err(RecipeErrors(errors))
     }

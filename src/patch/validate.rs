@@ -148,6 +148,7 @@ pub(super) fn validate(
         already_applied,
         note: raw.note,
         listed: raw.listed.unwrap_or(true),
+        shard: 0,
         patterns,
     })
 }

@@ -62,7 +62,7 @@ pub fn plan_with<'c>(
     options: &PatchOptions,
 ) -> Result<Plan, PatchError> {
     let files = python_files(&install.root);
-    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options, false)?;
+    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options, true)?;
     let wanted: Vec<&Recipe> = catalog
         .recipes
         .iter()
@@ -90,11 +90,23 @@ pub fn plan_with<'c>(
             }
             FileOutcome::Analyzed(boxed, analysis) => (boxed, analysis),
         };
-        let (original, src) = *boxed;
-        plan.sites.extend(analysis.sites);
+        let (original, partial) = *boxed;
         if analysis.fixes.is_empty() {
+            plan.sites.extend(analysis.sites);
             continue;
         }
+        // Only the statements around needle hits were parsed; a file to be rewritten is parsed
+        // whole (the helper goes after its imports, and it must parse everywhere).
+        let src = partial.reparse(partial.text.clone());
+        if let Some(at) = src.syntax_error() {
+            return Err(PatchError::Unparsable {
+                file: rel,
+                line: at.line,
+                column: at.column,
+            });
+        }
+        let analysis = engine::analyze(catalog, &src, &rel, options);
+        plan.sites.extend(analysis.sites);
         let applied = engine::fix(&src, analysis.fixes);
         let summary = |f: &super::edit::Fix| FixSummary {
             file: rel.clone(),

@@ -121,6 +121,27 @@ fn main() {
             assert_eq!(ok.code(), Some(1));
         });
         println!("`sadfix patch --force-gpu --batch-size 4 --check` end to end (includes py_compile): {}", ms(cli_patch));
+        let no_compile = median(10, || {
+            let ok = Command::new(&bin)
+                .args([
+                    "patch",
+                    "--force-gpu",
+                    "--batch-size",
+                    "4",
+                    "--check",
+                    "--root",
+                ])
+                .arg(&root)
+                .env("PATH", "/nonexistent")
+                .output()
+                .expect("run sadfix")
+                .status;
+            assert_eq!(ok.code(), Some(1));
+        });
+        println!(
+            "the same without python3 on PATH (no py_compile): {}",
+            ms(no_compile)
+        );
     }
 }
 

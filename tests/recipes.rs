@@ -269,6 +269,8 @@ fn reported_families_are_never_edited() {
         &[("F", AlreadyGpu), ("F", AlreadyGpu)],
     );
     check("family-h.py", "all", all, false, &[("H", AlreadyForced)]);
+    let apart = [("H", AlreadyForced), ("H", AlreadyForced)];
+    check("family-h-apart.py", "all", all, false, &apart);
     check(
         "family-k.py",
         "all",

@@ -149,9 +149,14 @@ impl Guard {
             Guard::HasChild(_, k) => children(n).any(|ch| ch.kind() == k),
             Guard::LacksChild(_, k) => !children(n).any(|ch| ch.kind() == k),
             Guard::Repeated(_, first_of_run) => {
-                let same = |s: Option<Node<'_>>| s.is_some_and(|s| src.node_text(s) == text);
-                let before = same(n.prev_named_sibling());
-                let after = same(n.next_named_sibling());
+                // Only whitespace between: in a partial parse, statements that were left out
+                // must not make two distant copies look adjacent.
+                let same = |a: Node<'_>, b: Node<'_>| {
+                    src.node_text(a) == src.node_text(b)
+                        && src.text[a.end_byte()..b.start_byte()].trim().is_empty()
+                };
+                let before = n.prev_named_sibling().is_some_and(|p| same(p, n));
+                let after = n.next_named_sibling().is_some_and(|x| same(n, x));
                 if *first_of_run {
                     after && !before
                 } else {

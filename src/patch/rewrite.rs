@@ -53,7 +53,8 @@ pub fn edits(
             let text = src.node_text(first);
             let mut last = first;
             while let Some(next) = last.next_named_sibling() {
-                if src.node_text(next) != text {
+                let between = &src.text[last.end_byte()..next.start_byte()];
+                if src.node_text(next) != text || !between.trim().is_empty() {
                     break;
                 }
                 last = next;

@@ -1,7 +1,36 @@
 //! The patch engine: recipes (from `patches/*.yaml`), tree-sitter matching, edits, apply,
 //! backup and revert, and the `scan` listing built on the same matching.
 
+pub mod apply;
+pub mod catalog;
 pub mod command;
+pub mod edit;
+pub mod engine;
+pub mod error;
+pub mod guard;
+pub mod helper;
+pub mod journal;
+pub mod lock;
+pub mod matcher;
+pub mod options;
+pub mod outcome;
+pub mod outline;
+pub mod plan;
+pub mod recipe;
+pub mod revert;
+pub mod rewrite;
+pub mod scan;
 pub mod site;
+pub mod source;
+pub mod template;
+pub mod validate;
+pub mod verify;
+pub mod write;
 
+pub use error::PatchError;
+pub use options::{PatchOption, PatchOptions};
+pub use plan::{plan, Plan};
+pub use recipe::{Applicability, RecipeErrors};
+pub use revert::{revert, RevertOutcome};
+pub use scan::{scan_install, ScanError, ScanReport};
 pub use site::{Action, Site, SiteKind};

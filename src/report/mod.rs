@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod doctor;
+pub mod patch;
+pub mod scan;
 pub mod svg;
 
 use crate::exit::{code_of, ExitCode};

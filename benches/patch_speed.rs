@@ -1,0 +1,264 @@
+//! Speed of `scan` and `patch` on a SadTalker-sized tree (about 120 Python files, 30k lines),
+//! generated in a temp directory. Run with `cargo bench --bench patch_speed`; prints figures.
+
+use sadfix::install::locate;
+use sadfix::patch::catalog::{self, SHIPPED};
+use sadfix::patch::engine;
+use sadfix::patch::recipe::load_all;
+use sadfix::patch::scan::scan_report;
+use sadfix::patch::source::Source;
+use sadfix::patch::PatchOptions;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const FILES: usize = 120;
+const RUNS: usize = 30;
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = match std::env::var_os("SADFIX_BENCH_TREE") {
+        Some(dir) => PathBuf::from(dir),
+        None => tmp.path().join("SadTalker"),
+    };
+    let lines = generate(&root);
+    println!(
+        "tree: {FILES} Python files, {lines} lines, at {}",
+        root.display()
+    );
+
+    let load = median(10, || {
+        load_all(SHIPPED).expect("recipes load");
+    });
+    println!("load and compile the recipes: {}", ms(load));
+    let recipes = catalog::shipped().expect("recipes load");
+
+    let install = locate(Some(&root), Path::new("/")).expect("the generated tree is an install");
+    let mut sites = 0;
+    let scan = median(RUNS, || {
+        sites = scan_report(&install).expect("scan").sites.len()
+    });
+    println!(
+        "scan the tree (library, recipes loaded): {} ({sites} sites)",
+        ms(scan)
+    );
+    let files = sadfix::install::python_files(&install.root);
+    let full_parse = median(5, || {
+        let (_, all) = sadfix::patch::scan::analyze_files(
+            catalog::shipped,
+            catalog::needles(),
+            &install.root,
+            &files,
+            &PatchOptions::default(),
+            false,
+        )
+        .expect("scan");
+        let full: usize = all
+            .iter()
+            .map(|(_, o)| match o {
+                sadfix::patch::scan::FileOutcome::Analyzed(_, a) => a.sites.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(full, sites, "parsing whole files finds the same sites");
+    });
+    println!(
+        "scan the tree parsing whole files (for comparison): {}",
+        ms(full_parse)
+    );
+
+    let bytes = std::fs::read(root.join("inference.py")).expect("inference.py");
+    let options = PatchOptions {
+        force_gpu: true,
+        batch_size: Some(4),
+        cuda_timeout: None,
+    };
+    let mut changed = false;
+    let patch = median(RUNS, || {
+        let src = Source::parse(&bytes).expect("UTF-8");
+        let analysis = engine::analyze(recipes, &src, Path::new("inference.py"), &options);
+        let applied = engine::fix(&src, analysis.fixes);
+        let fixed = src.reparse(applied.text);
+        assert!(fixed.syntax_error().is_none());
+        changed = fixed.text != src.text;
+    });
+    assert!(changed, "the patch changed inference.py");
+    println!(
+        "patch one inference.py in memory (parse, match, edit, re-parse): {}",
+        ms(patch)
+    );
+
+    if let Some(bin) = release_binary() {
+        let cli_scan = median(10, || {
+            let ok = Command::new(&bin)
+                .args(["scan", "--json", "--root"])
+                .arg(&root)
+                .output()
+                .expect("run sadfix")
+                .status
+                .success();
+            assert!(ok);
+        });
+        println!(
+            "`sadfix scan --json` end to end (process, recipes, scan, JSON): {}",
+            ms(cli_scan)
+        );
+        let cli_patch = median(10, || {
+            let ok = Command::new(&bin)
+                .args([
+                    "patch",
+                    "--force-gpu",
+                    "--batch-size",
+                    "4",
+                    "--check",
+                    "--root",
+                ])
+                .arg(&root)
+                .output()
+                .expect("run sadfix")
+                .status;
+            assert_eq!(ok.code(), Some(1));
+        });
+        println!("`sadfix patch --force-gpu --batch-size 4 --check` end to end (includes py_compile): {}", ms(cli_patch));
+        let no_compile = median(10, || {
+            let ok = Command::new(&bin)
+                .args([
+                    "patch",
+                    "--force-gpu",
+                    "--batch-size",
+                    "4",
+                    "--check",
+                    "--root",
+                ])
+                .arg(&root)
+                .env("PATH", "/nonexistent")
+                .output()
+                .expect("run sadfix")
+                .status;
+            assert_eq!(ok.code(), Some(1));
+        });
+        println!(
+            "the same without python3 on PATH (no py_compile): {}",
+            ms(no_compile)
+        );
+    }
+}
+
+fn median(runs: usize, mut f: impl FnMut()) -> Duration {
+    f(); // warm the page cache
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms (median)", d.as_secs_f64() * 1000.0)
+}
+
+fn release_binary() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/sadfix");
+    bin.is_file().then_some(bin)
+}
+
+/// Write the tree; returns the number of lines.
+fn generate(root: &Path) -> usize {
+    let mut total = 0;
+    let mut write = |rel: &str, text: String| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        total += text.lines().count();
+        std::fs::write(path, text).unwrap();
+    };
+    write("inference.py", inference());
+    write("src/utils/init_path.py", module(0, 250));
+    write("src/gradio_demo.py", gradio());
+    let dirs = [
+        "src/facerender/modules",
+        "src/audio2exp_models",
+        "src/audio2pose_models",
+        "src/face3d/models",
+        "src/utils",
+    ];
+    for i in 0..FILES - 3 {
+        write(
+            &format!("{}/module_{i}.py", dirs[i % dirs.len()]),
+            module(i, 250),
+        );
+    }
+    total
+}
+
+fn inference() -> String {
+    let mut s = String::from("import os\nimport sys\nimport shutil\nfrom argparse import ArgumentParser\n\nimport torch\n\n\n");
+    s.push_str("def main(args):\n");
+    for i in 0..100 {
+        let _ = writeln!(
+            s,
+            "    step_{i} = os.path.join(args.result_dir, 'step_{i}')  # stage {i}"
+        );
+    }
+    s.push_str("    shutil.rmtree(args.result_dir, ignore_errors=True)\n\n\nif __name__ == '__main__':\n    parser = ArgumentParser()\n");
+    for name in [
+        "driven_audio",
+        "source_image",
+        "ref_eyeblink",
+        "ref_pose",
+        "checkpoint_dir",
+        "result_dir",
+    ] {
+        let _ = writeln!(
+            s,
+            "    parser.add_argument(\"--{name}\", default=None, help=\"path to {name}\")"
+        );
+    }
+    s.push_str("    parser.add_argument(\"--batch_size\", type=int, default=2,  help=\"the batch size of facerender\")\n");
+    s.push_str("    parser.add_argument(\"--cpu\", dest=\"cpu\", action=\"store_true\")\n    args = parser.parse_args()\n\n");
+    s.push_str("    if torch.cuda.is_available() and not args.cpu:\n        args.device = \"cuda\"\n    else:\n        args.device = \"cpu\"\n\n    main(args)\n");
+    s
+}
+
+fn gradio() -> String {
+    let mut s = String::from("import torch\n\n\nclass SadTalker():\n\n    def __init__(self, checkpoint_path='checkpoints'):\n\n");
+    s.push_str("        if torch.cuda.is_available() :\n            device = \"cuda\"\n        else:\n            device = \"cpu\"\n\n        self.device = device\n");
+    s.push_str("\n\n");
+    s.push_str(&module(999, 200));
+    s.push('\n');
+    s
+}
+
+/// A module in SadTalker's style: torch layers that move tensors to the device they are given.
+/// Like the real tree, only some modules spell out a device or a batch size: one in eight has
+/// a `device='cuda'` default, one in ten a `batch_size=` keyword, one in twelve a CUDA check.
+fn module(n: usize, lines: usize) -> String {
+    let default = if n.is_multiple_of(8) {
+        "device='cuda'"
+    } else {
+        "device=None"
+    };
+    let mut s = format!("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Block{n}(nn.Module):\n    def __init__(self, dim=256, {default}):\n        super().__init__()\n        self.device = device\n");
+    if n.is_multiple_of(10) {
+        s.push_str("        self.loader = make_loader(dim, batch_size=8)\n");
+    }
+    if n.is_multiple_of(12) {
+        s.push_str("        if torch.cuda.is_available():\n            torch.cuda.empty_cache()\n");
+    }
+    let mut i = 0;
+    while s.lines().count() < lines - 6 {
+        let _ = write!(
+            s,
+            "\n    def forward_{i}(self, x, scale={i}):\n        y = F.interpolate(x.to(self.device), scale_factor=scale)\n        if y.shape[0] > {i}:\n            y = y * {i} + torch.zeros_like(y)\n        return y.detach().cpu() if scale else y\n"
+        );
+        i += 1;
+    }
+    s.push_str(
+        "\n\ndef load(path):\n    state = torch.load(path, map_location='cpu')\n    return state\n",
+    );
+    s
+}

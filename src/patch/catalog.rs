@@ -1,0 +1,174 @@
+//! The shipped recipes, embedded at build time from `patches/*.yaml` and validated once.
+
+use super::recipe::{load_all, Catalog, RecipeErrors};
+use std::sync::OnceLock;
+
+/// Every shipped recipe file, in the order their recipes are tried.
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "device-conditions.yaml",
+        include_str!("../../patches/device-conditions.yaml"),
+    ),
+    (
+        "device-blocks.yaml",
+        include_str!("../../patches/device-blocks.yaml"),
+    ),
+    (
+        "device-hardcoded.yaml",
+        include_str!("../../patches/device-hardcoded.yaml"),
+    ),
+    (
+        "device-forced.yaml",
+        include_str!("../../patches/device-forced.yaml"),
+    ),
+    (
+        "device-timeout.yaml",
+        include_str!("../../patches/device-timeout.yaml"),
+    ),
+    (
+        "device-libraries.yaml",
+        include_str!("../../patches/device-libraries.yaml"),
+    ),
+    (
+        "batch-size.yaml",
+        include_str!("../../patches/batch-size.yaml"),
+    ),
+];
+
+/// Every needle of every shipped recipe: a file holding none of them is never parsed. Read
+/// from the YAML alone, so files can be parsed while the query compiles.
+pub fn needles() -> &'static [String] {
+    #[derive(serde::Deserialize)]
+    struct NeedlesOnly {
+        needles: Vec<String>,
+    }
+    static NEEDLES: OnceLock<Vec<String>> = OnceLock::new();
+    NEEDLES.get_or_init(|| {
+        let mut all: Vec<String> = SHIPPED
+            .iter()
+            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<NeedlesOnly>>(text).ok())
+            .flatten()
+            .flat_map(|r| r.needles)
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    })
+}
+
+/// The validated shipped recipes (loaded on first use).
+pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
+    static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| load_all(SHIPPED))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_recipe_loads() {
+        let recipes = &shipped().unwrap_or_else(|e| panic!("{e}")).recipes;
+        assert!(recipes.len() >= 20);
+        for family in ["A", "B", "C", "D", "E", "F", "G", "H", "HxN", "I", "K", "L"] {
+            assert!(
+                recipes.iter().any(|r| r.family == family),
+                "no recipe for family {family}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_early_needles_are_the_recipes_needles() {
+        let mut from_recipes: Vec<String> = shipped()
+            .unwrap()
+            .recipes
+            .iter()
+            .flat_map(|r| r.needles.clone())
+            .collect();
+        from_recipes.sort();
+        from_recipes.dedup();
+        assert_eq!(needles(), from_recipes.as_slice());
+    }
+
+    #[test]
+    fn every_file_in_patches_is_shipped() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("patches");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yaml"))
+            .collect();
+        on_disk.sort();
+        let mut shipped: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
+        shipped.sort();
+        assert_eq!(on_disk, shipped);
+    }
+
+    #[test]
+    fn a_bad_recipe_reports_every_error_at_once() {
+        let bad = r#"
+- id: Bad_Id
+  title: t
+  kind: gpu
+  family: A
+  action: fix_it
+  option: force-gpu
+  needles: []
+  query: "(if_statement condition: (_) @cond) @site"
+  value: missing
+  note: n
+  guards:
+    - capture: nowhere
+      equals: x
+    - capture: cond
+      matches: "("
+    - capture: cond
+      inside: no_such_node
+  rewrite:
+    replace: cond
+    with: "{unknown}"
+- id: second
+  title: t
+  kind: device
+  family: A
+  action: report_only
+  needles: [x]
+  query: "(if_statement"
+  value: site
+  note: n
+"#;
+        let errors = load_all(&[("bad.yaml", bad)]).unwrap_err().0;
+        let all = errors.join("\n");
+        for expected in [
+            "id must be",
+            "kind \"gpu\"",
+            "action \"fix_it\"",
+            "needles",
+            "value capture @missing",
+            "guard capture @nowhere",
+            "bad regular expression",
+            "no_such_node",
+            "{unknown}",
+            "already_applied",
+            "second: query does not compile",
+        ] {
+            assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_and_every_file_is_reported() {
+        let extra = "- id: x\n  colour: red\n";
+        let errors = load_all(&[("one.yaml", extra), ("two.yaml", "- nonsense")])
+            .unwrap_err()
+            .0;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("one.yaml") && errors[0].contains("colour"));
+        assert!(errors[1].starts_with("two.yaml"));
+    }
+}

@@ -1,0 +1,123 @@
+//! One file through the recipes: the sites `scan` lists and, for the requested options, the
+//! fixes `patch` applies, then the fixed text with the CUDA-check helper added where needed.
+
+use super::edit::{self, Applied, Fix};
+use super::helper;
+use super::matcher;
+use super::options::PatchOptions;
+use super::recipe::{Applicability, Catalog};
+use super::rewrite;
+use super::site::Site;
+use super::source::Source;
+use std::path::Path;
+
+/// What the recipes found in one file.
+pub struct Analysis {
+    pub sites: Vec<Site>,
+    pub fixes: Vec<Fix>,
+}
+
+/// Run every recipe over `src`. Sites come from listed recipes; fixes from recipes whose
+/// option is requested.
+pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptions) -> Analysis {
+    let mut sites: Vec<(usize, Site)> = Vec::new();
+    let mut fixes = Vec::new();
+    let wants = |r: &super::recipe::Recipe| r.option.is_some_and(|o| options.wants(o));
+    let buckets = matcher::find_all(catalog, src, &|r| r.listed || wants(r));
+    for (recipe, matches) in catalog.recipes.iter().zip(buckets) {
+        let wanted = wants(recipe);
+        for m in matches {
+            let Some(site_node) = m.node(recipe.site) else {
+                continue;
+            };
+            let line = site_node.start_position().row + 1;
+            if recipe.listed {
+                let value = m
+                    .node(recipe.value)
+                    .map(|n| one_line(src.node_text(n)))
+                    .unwrap_or_default();
+                sites.push((
+                    site_node.start_byte(),
+                    Site {
+                        file: rel.to_path_buf(),
+                        line,
+                        kind: recipe.kind,
+                        family: recipe.family.clone(),
+                        value,
+                        action: recipe.action,
+                        recipe: Some(recipe.id.clone()),
+                        note: recipe.note.clone(),
+                    },
+                ));
+            }
+            if let (true, Some(rw)) = (wanted, &recipe.rewrite) {
+                if let Some(edits) = rewrite::edits(rw, &m, src, options) {
+                    fixes.push(Fix {
+                        recipe: recipe.id.clone(),
+                        applicability: recipe.applicability,
+                        line,
+                        edits,
+                        needs_helper: rw.helper,
+                    });
+                }
+            }
+        }
+    }
+    // One site per place and kind: the first recipe (in catalog order) names it.
+    sites.sort_by_key(|(byte, s)| (*byte, s.kind == super::site::SiteKind::BatchSize));
+    sites.dedup_by(|a, b| a.0 == b.0 && a.1.kind == b.1.kind);
+    Analysis {
+        sites: sites.into_iter().map(|(_, s)| s).collect(),
+        fixes,
+    }
+}
+
+/// Apply the fixes that may be written; display-only fixes are reported as skipped, never
+/// applied.
+pub fn fix(src: &Source, fixes: Vec<Fix>) -> Applied {
+    let (display, writable): (Vec<Fix>, Vec<Fix>) = fixes
+        .into_iter()
+        .partition(|f| f.applicability == Applicability::DisplayOnly);
+    let mut applied = edit::apply(&src.text, writable);
+    applied.skipped.extend(display);
+    if applied.applied.iter().any(|f| f.needs_helper) && !helper::present(src) {
+        // The helper goes in as one more edit on the original text, so every offset holds.
+        let mut edits: Vec<edit::Edit> = applied
+            .applied
+            .iter()
+            .flat_map(|f| f.edits.clone())
+            .collect();
+        let insert = helper::insertion(src);
+        if edits
+            .iter()
+            .all(|e| e.range.start >= insert.range.end && e.range.start != insert.range.start)
+        {
+            edits.push(insert);
+            applied.text = edit::splice(&src.text, edits);
+        } else {
+            // A call site before the imports end cannot see a helper defined after them.
+            let (late, keep): (Vec<Fix>, Vec<Fix>) =
+                applied.applied.drain(..).partition(|f| f.needs_helper);
+            applied.skipped.extend(late);
+            applied.applied = keep;
+            let keep: Vec<edit::Edit> = applied
+                .applied
+                .iter()
+                .flat_map(|f| f.edits.clone())
+                .collect();
+            applied.text = edit::splice(&src.text, keep);
+        }
+    }
+    applied
+}
+
+/// Collapse a multi-line value to one line for the listing.
+fn one_line(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > 80 {
+        let cut: String = joined.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        joined
+    }
+}

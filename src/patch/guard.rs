@@ -1,0 +1,188 @@
+//! Guards: conditions a query match must also meet before it counts (text of a capture,
+//! where the capture sits in the tree, what the file says elsewhere).
+
+use super::source::Source;
+use regex::Regex;
+use serde::Deserialize;
+use tree_sitter::Node;
+
+/// A guard as written in YAML: `capture` plus exactly one test.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuard {
+    pub capture: Option<String>,
+    pub equals: Option<String>,
+    pub matches: Option<String>,
+    pub not_matches: Option<String>,
+    pub inside: Option<String>,
+    pub not_inside: Option<String>,
+    pub not_inside_branch_of: Option<String>,
+    pub has_child: Option<String>,
+    pub lacks_child: Option<String>,
+    pub repeated: Option<bool>,
+    pub file_matches: Option<String>,
+}
+
+/// A validated guard.
+#[derive(Debug, Clone)]
+pub enum Guard {
+    /// The capture's text is exactly this.
+    Equals(u32, String),
+    Matches(u32, Regex),
+    NotMatches(u32, Regex),
+    /// An ancestor of the capture has this node kind.
+    Inside(u32, String),
+    NotInside(u32, String),
+    /// No enclosing `if` has a condition (or `elif` condition) matching the pattern: the
+    /// capture is not one branch of a device-selection if/else.
+    NotInsideBranchOf(u32, Regex),
+    HasChild(u32, String),
+    LacksChild(u32, String),
+    /// `true`: the first of a run of identical sibling statements. `false`: no identical
+    /// sibling on either side.
+    Repeated(u32, bool),
+    /// Somewhere in the file (e.g. `SIGALRM`).
+    FileMatches(Regex),
+}
+
+/// Validate one guard; `capture` resolves capture names, `kind_ok` checks node kinds.
+pub fn validate(
+    raw: &RawGuard,
+    capture: &dyn Fn(&str) -> Option<u32>,
+    kind_ok: &dyn Fn(&str) -> bool,
+) -> Result<Guard, Vec<String>> {
+    let mut errors = Vec::new();
+    let tests = [
+        raw.equals.is_some(),
+        raw.matches.is_some(),
+        raw.not_matches.is_some(),
+        raw.inside.is_some(),
+        raw.not_inside.is_some(),
+        raw.not_inside_branch_of.is_some(),
+        raw.has_child.is_some(),
+        raw.lacks_child.is_some(),
+        raw.repeated.is_some(),
+        raw.file_matches.is_some(),
+    ];
+    let count = tests.iter().filter(|t| **t).count();
+    if count != 1 {
+        errors.push(format!(
+            "a guard needs exactly one test (equals, matches, not_matches, inside, not_inside, not_inside_branch_of, has_child, lacks_child, repeated, file_matches); found {count}"
+        ));
+        return Err(errors);
+    }
+    if let Some(pattern) = &raw.file_matches {
+        return regex(pattern).map(Guard::FileMatches).map_err(|e| vec![e]);
+    }
+    let Some(name) = &raw.capture else {
+        return Err(vec!["this guard needs `capture`".into()]);
+    };
+    let Some(c) = capture(name) else {
+        return Err(vec![format!("guard capture @{name} is not in the query")]);
+    };
+    let kind = |k: &String| {
+        if kind_ok(k) {
+            Ok(k.clone())
+        } else {
+            Err(vec![format!(
+                "`{k}` is not a node kind of the Python grammar"
+            )])
+        }
+    };
+    let re = |p: &String| regex(p).map_err(|e| vec![e]);
+    if let Some(t) = &raw.equals {
+        Ok(Guard::Equals(c, t.clone()))
+    } else if let Some(p) = &raw.matches {
+        re(p).map(|r| Guard::Matches(c, r))
+    } else if let Some(p) = &raw.not_matches {
+        re(p).map(|r| Guard::NotMatches(c, r))
+    } else if let Some(k) = &raw.inside {
+        kind(k).map(|k| Guard::Inside(c, k))
+    } else if let Some(k) = &raw.not_inside {
+        kind(k).map(|k| Guard::NotInside(c, k))
+    } else if let Some(p) = &raw.not_inside_branch_of {
+        re(p).map(|r| Guard::NotInsideBranchOf(c, r))
+    } else if let Some(k) = &raw.has_child {
+        kind(k).map(|k| Guard::HasChild(c, k))
+    } else if let Some(k) = &raw.lacks_child {
+        kind(k).map(|k| Guard::LacksChild(c, k))
+    } else {
+        Ok(Guard::Repeated(c, raw.repeated.unwrap_or(false)))
+    }
+}
+
+fn regex(pattern: &str) -> Result<Regex, String> {
+    Regex::new(pattern).map_err(|e| format!("bad regular expression {pattern:?}: {e}"))
+}
+
+impl Guard {
+    /// Whether the match passes; `node` gives the node a capture index matched.
+    pub fn holds<'t>(&self, src: &'t Source, node: &dyn Fn(u32) -> Option<Node<'t>>) -> bool {
+        if let Guard::FileMatches(r) = self {
+            return r.is_match(&src.text);
+        }
+        let c = match self {
+            Guard::Equals(c, _)
+            | Guard::Matches(c, _)
+            | Guard::NotMatches(c, _)
+            | Guard::Inside(c, _)
+            | Guard::NotInside(c, _)
+            | Guard::NotInsideBranchOf(c, _)
+            | Guard::HasChild(c, _)
+            | Guard::LacksChild(c, _)
+            | Guard::Repeated(c, _) => *c,
+            Guard::FileMatches(_) => unreachable!("handled above"),
+        };
+        let Some(n) = node(c) else {
+            return false;
+        };
+        let text = src.node_text(n);
+        match self {
+            Guard::Equals(_, t) => text == t,
+            Guard::Matches(_, r) => r.is_match(text),
+            Guard::NotMatches(_, r) => !r.is_match(text),
+            Guard::Inside(_, k) => ancestors(n).any(|a| a.kind() == k),
+            Guard::NotInside(_, k) => !ancestors(n).any(|a| a.kind() == k),
+            Guard::NotInsideBranchOf(_, r) => !ancestors(n)
+                .filter(|a| a.kind() == "if_statement")
+                .any(|a| branch_conditions(a).any(|c| r.is_match(src.node_text(c)))),
+            Guard::HasChild(_, k) => children(n).any(|ch| ch.kind() == k),
+            Guard::LacksChild(_, k) => !children(n).any(|ch| ch.kind() == k),
+            Guard::Repeated(_, first_of_run) => {
+                // Only whitespace between: in a partial parse, statements that were left out
+                // must not make two distant copies look adjacent.
+                let same = |a: Node<'_>, b: Node<'_>| {
+                    src.node_text(a) == src.node_text(b)
+                        && src.text[a.end_byte()..b.start_byte()].trim().is_empty()
+                };
+                let before = n.prev_named_sibling().is_some_and(|p| same(p, n));
+                let after = n.next_named_sibling().is_some_and(|x| same(n, x));
+                if *first_of_run {
+                    after && !before
+                } else {
+                    !after && !before
+                }
+            }
+            Guard::FileMatches(_) => unreachable!("handled above"),
+        }
+    }
+}
+
+fn ancestors(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    std::iter::successors(node.parent(), |n| n.parent())
+}
+
+fn children(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    (0..node.named_child_count()).filter_map(move |i| node.named_child(i))
+}
+
+/// The condition of an `if` and of each of its `elif`s.
+fn branch_conditions(if_node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    let elifs = children(if_node)
+        .filter(|c| c.kind() == "elif_clause")
+        .filter_map(|c| c.child_by_field_name("condition"));
+    if_node
+        .child_by_field_name("condition")
+        .into_iter()
+        .chain(elifs)
+}

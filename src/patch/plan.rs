@@ -1,0 +1,166 @@
+//! Preparing a patch: every file is analysed, fixed in memory and verified (re-parse, then
+//! `py_compile`) before anything is written, so a patch is all or nothing.
+
+use super::catalog;
+use super::engine;
+use super::error::PatchError;
+use super::matcher::worth_querying;
+use super::options::PatchOptions;
+use super::recipe::{Applicability, Catalog, Recipe, RecipeErrors};
+use super::scan::{analyze_files, Broken, FileOutcome, Unparsed};
+use super::site::Site;
+use super::verify::{self, Compiled};
+use crate::install::{python_files, Install};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// One applied (or skipped) fix, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixSummary {
+    pub file: PathBuf,
+    pub line: usize,
+    pub recipe: String,
+    pub applicability: Applicability,
+}
+
+/// One file's change: the bytes before and after.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub rel: PathBuf,
+    pub path: PathBuf,
+    pub original: Vec<u8>,
+    pub result: Vec<u8>,
+    /// The texts without a BOM, for the diff.
+    pub before: String,
+    pub after: String,
+    pub fixes: Vec<FixSummary>,
+}
+
+/// A verified patch, ready to write.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub changes: Vec<FileChange>,
+    /// Every listed site, for reporting what is not (or already) edited.
+    pub sites: Vec<Site>,
+    /// Fixes left out: overlapping an earlier fix, display-only, or not placeable.
+    pub skipped: Vec<FixSummary>,
+    /// Files no requested recipe could touch that do not parse.
+    pub unparsed: Vec<Unparsed>,
+    pub compiled: Compiled,
+}
+
+/// Prepare and verify the patch `options` ask for.
+pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchError> {
+    plan_with(catalog::shipped, catalog::needles(), install, options)
+}
+
+/// `plan` with a given way to load the recipes and their needles.
+pub fn plan_with<'c>(
+    load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
+    needles: &[String],
+    install: &Install,
+    options: &PatchOptions,
+) -> Result<Plan, PatchError> {
+    let files = python_files(&install.root);
+    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options, true)?;
+    let wanted: Vec<&Recipe> = catalog
+        .recipes
+        .iter()
+        .filter(|r| r.option.is_some_and(|o| options.wants(o)))
+        .collect();
+    let mut plan = Plan {
+        changes: Vec::new(),
+        sites: Vec::new(),
+        skipped: Vec::new(),
+        unparsed: Vec::new(),
+        compiled: Compiled::Yes,
+    };
+    for (rel, outcome) in results {
+        let path = install.root.join(&rel);
+        let (boxed, analysis) = match outcome {
+            FileOutcome::Skipped => continue,
+            FileOutcome::Broken(why) => {
+                refuse_if_wanted(&wanted, &path, &rel, &why)?;
+                plan.unparsed.push(Unparsed {
+                    file: rel,
+                    line: why.line(),
+                    reason: why.to_string(),
+                });
+                continue;
+            }
+            FileOutcome::Analyzed(boxed, analysis) => (boxed, analysis),
+        };
+        let (original, partial) = *boxed;
+        if analysis.fixes.is_empty() {
+            plan.sites.extend(analysis.sites);
+            continue;
+        }
+        // Only the statements around needle hits were parsed; a file to be rewritten is parsed
+        // whole (the helper goes after its imports, and it must parse everywhere).
+        let src = partial.reparse(partial.text.clone());
+        if let Some(at) = src.syntax_error() {
+            return Err(PatchError::Unparsable {
+                file: rel,
+                line: at.line,
+                column: at.column,
+            });
+        }
+        let analysis = engine::analyze(catalog, &src, &rel, options);
+        plan.sites.extend(analysis.sites);
+        let applied = engine::fix(&src, analysis.fixes);
+        let summary = |f: &super::edit::Fix| FixSummary {
+            file: rel.clone(),
+            line: f.line,
+            recipe: f.recipe.clone(),
+            applicability: f.applicability,
+        };
+        plan.skipped.extend(applied.skipped.iter().map(summary));
+        if applied.text == src.text {
+            continue;
+        }
+        let fixed = src.reparse(applied.text);
+        verify::parses(&rel, &fixed)?;
+        plan.changes.push(FileChange {
+            fixes: applied.applied.iter().map(summary).collect(),
+            result: fixed.to_bytes(),
+            before: src.text,
+            after: fixed.text,
+            original,
+            path,
+            rel,
+        });
+    }
+    let results: Vec<(PathBuf, Vec<u8>)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.rel.clone(), c.result.clone()))
+        .collect();
+    plan.compiled = verify::compiles(&results)?;
+    Ok(plan)
+}
+
+/// A broken file that a requested recipe could touch blocks the whole patch.
+fn refuse_if_wanted(
+    wanted: &[&Recipe],
+    path: &std::path::Path,
+    rel: &std::path::Path,
+    why: &Broken,
+) -> Result<(), PatchError> {
+    let text = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    if !wanted.iter().any(|r| worth_querying(r, &text)) {
+        return Ok(());
+    }
+    Err(match why {
+        Broken::Syntax(at) => PatchError::Unparsable {
+            file: rel.to_path_buf(),
+            line: at.line,
+            column: at.column,
+        },
+        Broken::NotUtf8 => PatchError::NotUtf8 {
+            file: rel.to_path_buf(),
+        },
+        Broken::Unreadable(e) => PatchError::io(path, std::io::Error::other(e.clone())),
+    })
+}

@@ -1,0 +1,223 @@
+//! Scanning an install: every Python file that mentions a recipe's needle is parsed (in
+//! parallel) and run through the recipes. `doctor` calls `scan_install` too.
+
+use super::catalog;
+use super::engine::{self, Analysis};
+use super::options::PatchOptions;
+use super::outline;
+use super::recipe::{Catalog, RecipeErrors};
+use super::site::Site;
+use super::source::{Source, SyntaxErrorAt};
+use crate::install::{python_files, Install};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Why a scan could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("the shipped recipes are invalid (a bug in sadfix; please report it): {0}")]
+    Recipes(#[from] RecipeErrors),
+}
+
+/// A file the scan could not read as Python.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unparsed {
+    pub file: PathBuf,
+    /// 1-based line of the first syntax error; 0 when the file is not UTF-8 or unreadable.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Everything `scan` found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub sites: Vec<Site>,
+    /// Files skipped because they do not parse: their sites are unknown.
+    pub unparsed: Vec<Unparsed>,
+}
+
+/// Every device-selection and batch-size site in the install, sorted by file and line.
+pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
+    Ok(scan_report(install)?.sites)
+}
+
+/// `scan_install` plus the files that could not be parsed.
+pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
+    let files = python_files(&install.root);
+    let (_, results) = analyze_files(
+        catalog::shipped,
+        catalog::needles(),
+        &install.root,
+        &files,
+        &PatchOptions::default(),
+        true,
+    )?;
+    let mut report = ScanReport::default();
+    for (rel, outcome) in results {
+        match outcome {
+            FileOutcome::Skipped => {}
+            FileOutcome::Analyzed(_, analysis) => report.sites.extend(analysis.sites),
+            FileOutcome::Broken(why) => report.unparsed.push(Unparsed {
+                file: rel,
+                line: why.line(),
+                reason: why.to_string(),
+            }),
+        }
+    }
+    Ok(report)
+}
+
+/// Why a file could not be analysed.
+#[derive(Debug, Clone)]
+pub enum Broken {
+    Syntax(SyntaxErrorAt),
+    NotUtf8,
+    Unreadable(String),
+}
+
+impl Broken {
+    pub fn line(&self) -> usize {
+        match self {
+            Broken::Syntax(at) => at.line,
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broken::Syntax(at) => write!(
+                f,
+                "does not parse (syntax error at line {}, column {})",
+                at.line, at.column
+            ),
+            Broken::NotUtf8 => f.write_str("is not UTF-8 text"),
+            Broken::Unreadable(e) => write!(f, "cannot be read: {e}"),
+        }
+    }
+}
+
+/// One file's fate.
+pub enum FileOutcome {
+    /// No recipe's needle occurs in it: never parsed.
+    Skipped,
+    /// Parsed; the original bytes, the source and what the recipes found.
+    Analyzed(Box<(Vec<u8>, Source)>, Analysis),
+    Broken(Broken),
+}
+
+/// A file (relative to the install) and its fate.
+pub type FileResult = (PathBuf, FileOutcome);
+
+/// A file after reading and parsing, before matching.
+enum Prepared {
+    Skipped,
+    Parsed(Vec<u8>, Source),
+    Broken(Broken),
+}
+
+/// Analyse `files` (absolute, under `root`): read, prefilter by `needles` and parse them on all
+/// cores while `load` compiles the recipes alongside (the two costs are of the same size),
+/// then match. Results keep the order of `files`. With `partial`, only the statements around
+/// needle hits are parsed (`outline`): enough to list sites, not to rewrite a file.
+pub fn analyze_files<'c>(
+    load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
+    needles: &[String],
+    root: &Path,
+    files: &[PathBuf],
+    options: &PatchOptions,
+    partial: bool,
+) -> Result<(&'c Catalog, Vec<FileResult>), RecipeErrors> {
+    std::thread::scope(|scope| {
+        let loading = scope.spawn(load);
+        let prepared = par_map(files.to_vec(), &|path: PathBuf| {
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            (rel, prepare(needles, &path, partial))
+        });
+        let catalog = loading.join().expect("loading the recipes panicked")?;
+        let outcomes = par_map(prepared, &|(rel, p): (PathBuf, Prepared)| {
+            let outcome = match p {
+                Prepared::Skipped => FileOutcome::Skipped,
+                Prepared::Broken(why) => FileOutcome::Broken(why),
+                Prepared::Parsed(bytes, src) => {
+                    let analysis = engine::analyze(catalog, &src, &rel, options);
+                    FileOutcome::Analyzed(Box::new((bytes, src)), analysis)
+                }
+            };
+            (rel, outcome)
+        });
+        Ok((catalog, outcomes))
+    })
+}
+
+/// `f` over `items` on all cores, keeping the order.
+fn par_map<T: Send, U: Send>(items: Vec<T>, f: &(dyn Fn(T) -> U + Sync)) -> Vec<U> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let size = items.len().div_ceil(threads).max(1);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(size).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scan thread panicked"))
+            .collect()
+    })
+}
+
+fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
+    };
+    let worth = |text: &str| needles.iter().any(|n| text.contains(n.as_str()));
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        // Only a file a recipe could match is worth a complaint.
+        return if worth(&String::from_utf8_lossy(&bytes)) {
+            Prepared::Broken(Broken::NotUtf8)
+        } else {
+            Prepared::Skipped
+        };
+    };
+    if !worth(text) {
+        return Prepared::Skipped;
+    }
+    if partial {
+        // Only the statements around needle hits; anything unexpected means the whole file.
+        let mut hits: Vec<usize> = needles
+            .iter()
+            .flat_map(|n| text.match_indices(n.as_str()).map(|(at, _)| at))
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let hits: Vec<usize> = hits
+            .into_iter()
+            .filter_map(|h| h.checked_sub(offset))
+            .collect();
+        if let Some(regions) = outline::regions(&text[offset..], &hits) {
+            let covered: usize = regions.iter().map(|r| r.len()).sum();
+            if covered * 2 < text.len() {
+                if let Some(src) = Source::parse_regions(&bytes, &regions) {
+                    if src.syntax_error().is_none() {
+                        return Prepared::Parsed(bytes, src);
+                    }
+                }
+            }
+        }
+    }
+    let src = Source::parse(&bytes).expect("checked UTF-8 above");
+    match src.syntax_error() {
+        Some(at) => Prepared::Broken(Broken::Syntax(at)),
+        None => Prepared::Parsed(bytes, src),
+    }
+}

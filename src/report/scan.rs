@@ -1,0 +1,97 @@
+//! Rendering `sadfix scan`: one table row per site, then the files that could not be parsed.
+
+use crate::patch::outcome::ScanDocument;
+use crate::patch::{Action, Site, SiteKind};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+
+/// How an action reads in a table.
+pub fn action_label(action: Action) -> &'static str {
+    match action {
+        Action::Rewrite => "rewrite",
+        Action::Repair => "repair",
+        Action::AlreadyForced => "already forced",
+        Action::AlreadyGpu => "already GPU",
+        Action::AlreadyBounded => "already bounded",
+        Action::ReportOnly => "report only",
+        Action::Unsupported => "unsupported: not PyTorch",
+    }
+}
+
+pub fn kind_label(kind: SiteKind) -> &'static str {
+    match kind {
+        SiteKind::Device => "device",
+        SiteKind::BatchSize => "batch size",
+    }
+}
+
+/// The table of sites (stdout).
+pub fn render(doc: &ScanDocument) -> String {
+    let mut out = format!(
+        "install: {} ({})\n",
+        doc.install.root.display(),
+        doc.install.layout.replace('_', " ")
+    );
+    if doc.sites.is_empty() {
+        out.push_str("no device-selection or batch-size sites found\n");
+    } else {
+        out.push_str(&table(&doc.sites));
+        out.push('\n');
+    }
+    for u in &doc.unparsed {
+        out.push_str(&format!("not scanned: {}: {}\n", place(u), u.reason));
+    }
+    out
+}
+
+/// A table of sites: file, line, kind, family, value, action.
+pub fn table(sites: &[Site]) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["file", "line", "kind", "family", "value", "action"]);
+    for s in sites {
+        table.add_row([
+            s.file.display().to_string(),
+            s.line.to_string(),
+            kind_label(s.kind).to_string(),
+            s.family.clone(),
+            s.value.clone(),
+            action_label(s.action).to_string(),
+        ]);
+    }
+    table.to_string()
+}
+
+/// What to run next (stderr).
+pub fn hints(doc: &ScanDocument) -> Vec<String> {
+    let mut hints = Vec::new();
+    let device = doc.sites.iter().any(|s| {
+        s.kind == SiteKind::Device && matches!(s.action, Action::Rewrite | Action::Repair)
+    });
+    let batch = doc
+        .sites
+        .iter()
+        .any(|s| s.kind == SiteKind::BatchSize && s.action == Action::Rewrite);
+    if device {
+        hints.push("fix the device selection: sadfix patch --force-gpu (or --cuda-timeout SECONDS to bound the CUDA check instead)".into());
+    }
+    if batch {
+        hints.push("set the batch size: sadfix patch --batch-size N".into());
+    }
+    for s in doc.sites.iter().filter(|s| {
+        matches!(s.action, Action::ReportOnly | Action::Unsupported) && s.kind == SiteKind::Device
+    }) {
+        hints.push(format!("{}:{}: {}", s.file.display(), s.line, s.note));
+    }
+    hints
+}
+
+/// `file:line` of a file that could not be scanned, or just `file` when no line applies.
+pub fn place(u: &crate::patch::scan::Unparsed) -> String {
+    if u.line == 0 {
+        u.file.display().to_string()
+    } else {
+        format!("{}:{}", u.file.display(), u.line)
+    }
+}

@@ -1,0 +1,345 @@
+//! Every fixture case through the real pipeline (scan, plan, commit, re-plan, revert) on a
+//! temporary install: the fixed text is snapshotted, re-parses without ERROR nodes, a second
+//! apply changes nothing, the recipe's "already applied" site appears, and revert gives back
+//! the original bytes.
+
+mod util;
+
+use sadfix::install::{locate, Install};
+use sadfix::patch::apply::commit;
+use sadfix::patch::catalog;
+use sadfix::patch::recipe::AlreadyApplied;
+use sadfix::patch::scan::scan_report;
+use sadfix::patch::source::Source;
+use sadfix::patch::{plan, revert, Action, PatchOptions};
+use std::fs;
+use std::path::Path;
+
+const FORCE: PatchOptions = PatchOptions {
+    force_gpu: true,
+    batch_size: None,
+    cuda_timeout: None,
+};
+const BATCH4: PatchOptions = PatchOptions {
+    force_gpu: false,
+    batch_size: Some(4),
+    cuda_timeout: None,
+};
+const TIMEOUT5: PatchOptions = PatchOptions {
+    force_gpu: false,
+    batch_size: None,
+    cuda_timeout: Some(5),
+};
+const FORCE_BATCH16: PatchOptions = PatchOptions {
+    force_gpu: true,
+    batch_size: Some(16),
+    cuda_timeout: None,
+};
+
+use Action::*;
+
+/// A minimal install whose `inference.py` is the case.
+fn install_with(case: &[u8]) -> (tempfile::TempDir, Install) {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("src/utils")).unwrap();
+    fs::write(tmp.path().join("src/utils/init_path.py"), "").unwrap();
+    fs::write(tmp.path().join("inference.py"), case).unwrap();
+    let install = locate(Some(tmp.path()), Path::new("/")).unwrap();
+    (tmp, install)
+}
+
+/// Line endings and the BOM made visible, so the snapshot shows they were kept.
+fn visible(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .replace('\u{feff}', "<BOM>")
+        .replace('\r', "<CR>")
+        .replace('\t', "<TAB>")
+}
+
+fn sites(install: &Install) -> Vec<(String, Action)> {
+    scan_report(install)
+        .unwrap()
+        .sites
+        .into_iter()
+        .map(|s| (s.family, s.action))
+        .collect()
+}
+
+/// Run one case; `expect` lists the (family, action) scan reports before patching.
+fn check(case: &str, label: &str, options: PatchOptions, changes: bool, expect: &[(&str, Action)]) {
+    let original = fs::read(util::fixtures().join("cases").join(case)).unwrap();
+    let (_tmp, install) = install_with(&original);
+    let file = install.root.join("inference.py");
+    let expect: Vec<(String, Action)> = expect.iter().map(|(f, a)| (f.to_string(), *a)).collect();
+    assert_eq!(sites(&install), expect, "{case}: scan");
+
+    let first = plan(&install, &options).unwrap();
+    assert_eq!(
+        !first.changes.is_empty(),
+        changes,
+        "{case}: whether {label} changes it"
+    );
+    assert!(
+        first.skipped.is_empty(),
+        "{case}: skipped fixes {:?}",
+        first.skipped
+    );
+    commit(&install, &first).unwrap();
+    let fixed = fs::read(&file).unwrap();
+    let src = Source::parse(&fixed).unwrap();
+    assert_eq!(
+        src.syntax_error(),
+        None,
+        "{case}: the result re-parses cleanly"
+    );
+    if changes {
+        insta::assert_snapshot!(
+            format!("{}-{label}", case.trim_end_matches(".py")),
+            visible(&fixed)
+        );
+        let after = scan_report(&install).unwrap().sites;
+        let recipes = catalog::shipped().unwrap();
+        for fix in &first.changes[0].fixes {
+            let recipe = recipes.get(&fix.recipe).unwrap();
+            if let Some(AlreadyApplied::Recipe(marker)) = &recipe.already_applied {
+                assert!(
+                    after
+                        .iter()
+                        .any(|s| s.recipe.as_deref() == Some(marker.as_str())),
+                    "{case}: after {} the file shows as {marker}; sites: {after:?}",
+                    fix.recipe
+                );
+            }
+        }
+    } else {
+        assert_eq!(fixed, original, "{case}: untouched");
+    }
+
+    let second = plan(&install, &options).unwrap();
+    assert!(
+        second.changes.is_empty(),
+        "{case}: a second {label} would change it again:\n{}",
+        second.changes.first().map_or("", |c| c.after.as_str())
+    );
+    revert(&install, false).unwrap();
+    assert_eq!(
+        fs::read(&file).unwrap(),
+        original,
+        "{case}: revert restores the bytes"
+    );
+}
+
+#[test]
+fn family_a_condition_keeps_the_cpu_switch() {
+    let expect = [("argparse", Rewrite), ("A", Rewrite)];
+    check("family-a.py", "force", FORCE, true, &expect);
+    check("family-a.py", "batch4", BATCH4, true, &expect);
+    check("family-a.py", "timeout5", TIMEOUT5, true, &expect);
+}
+
+#[test]
+fn family_a_after_black_keeps_its_comments() {
+    let expect = [("argparse", Rewrite), ("A", Rewrite)];
+    check(
+        "family-a-black.py",
+        "force-batch16",
+        FORCE_BATCH16,
+        true,
+        &expect,
+    );
+}
+
+#[test]
+fn family_b_keeps_the_mps_branch() {
+    check("family-b.py", "force", FORCE, true, &[("B", Rewrite)]);
+    check("family-b.py", "timeout5", TIMEOUT5, true, &[("B", Rewrite)]);
+}
+
+#[test]
+fn family_c_becomes_a_plain_assignment() {
+    check("family-c.py", "force", FORCE, true, &[("C", Rewrite)]);
+    check("family-c.py", "timeout5", TIMEOUT5, true, &[("C", Rewrite)]);
+}
+
+#[test]
+fn family_d_keeps_mps_reachable() {
+    check("family-d.py", "force", FORCE, true, &[("D", Rewrite)]);
+}
+
+#[test]
+fn family_e_every_expression_becomes_the_cuda_string() {
+    let expect = [("E", Rewrite), ("E", Rewrite), ("E", Rewrite)];
+    check("family-e.py", "force", FORCE, true, &expect);
+    check("family-e.py", "timeout5", TIMEOUT5, true, &expect);
+}
+
+#[test]
+fn family_g_hardcoded_cpu_becomes_cuda() {
+    check(
+        "family-g.py",
+        "force",
+        FORCE,
+        true,
+        &[("G", Rewrite), ("G", Rewrite)],
+    );
+}
+
+#[test]
+fn repeated_forced_block_is_repaired_to_one() {
+    check(
+        "family-h-repeated.py",
+        "force",
+        FORCE,
+        true,
+        &[("HxN", Repair)],
+    );
+}
+
+#[test]
+fn sigalrm_wrapper_is_reported_and_only_its_call_is_bounded() {
+    check("family-i.py", "force", FORCE, false, &[("I", ReportOnly)]);
+    check(
+        "family-i.py",
+        "timeout5",
+        TIMEOUT5,
+        true,
+        &[("I", ReportOnly)],
+    );
+}
+
+#[test]
+fn crlf_tabs_and_bom_are_kept() {
+    let a = [("argparse", Rewrite), ("A", Rewrite)];
+    check("crlf.py", "force-batch16", FORCE_BATCH16, true, &a);
+    check(
+        "tabs.py",
+        "force",
+        FORCE,
+        true,
+        &[("D", Rewrite), ("C", Rewrite)],
+    );
+    check(
+        "tabs.py",
+        "timeout5",
+        TIMEOUT5,
+        true,
+        &[("D", Rewrite), ("C", Rewrite)],
+    );
+    check("bom.py", "force", FORCE, true, &[("E", Rewrite)]);
+    check("crlf-d.py", "force", FORCE, true, &[("D", Rewrite)]);
+    check("crlf-d.py", "timeout5", TIMEOUT5, true, &[("D", Rewrite)]);
+}
+
+#[test]
+fn batch_size_defined_in_another_module_split_by_black() {
+    check(
+        "batch-argparse-module.py",
+        "batch4",
+        BATCH4,
+        true,
+        &[("argparse", Rewrite)],
+    );
+}
+
+#[test]
+fn other_batch_size_shapes_are_listed_not_edited() {
+    let expect = [
+        ("constant", ReportOnly),
+        ("attribute", ReportOnly),
+        ("parameter", ReportOnly),
+        ("call_keyword", ReportOnly),
+        ("slider", ReportOnly),
+    ];
+    check("batch-shapes.py", "batch4", BATCH4, false, &expect);
+}
+
+#[test]
+fn reported_families_are_never_edited() {
+    let all = PatchOptions {
+        force_gpu: true,
+        batch_size: Some(4),
+        cuda_timeout: None,
+    };
+    check(
+        "family-f.py",
+        "all",
+        all,
+        false,
+        &[("F", AlreadyGpu), ("F", AlreadyGpu)],
+    );
+    check("family-h.py", "all", all, false, &[("H", AlreadyForced)]);
+    let apart = [("H", AlreadyForced), ("H", AlreadyForced)];
+    check("family-h-apart.py", "all", all, false, &apart);
+    check(
+        "family-k.py",
+        "all",
+        all,
+        false,
+        &[("K", Unsupported), ("K", Unsupported)],
+    );
+    let l = [("L", ReportOnly), ("L", ReportOnly), ("L", ReportOnly)];
+    check("family-l.py", "all", all, false, &l);
+    check("family-l.py", "timeout5", TIMEOUT5, false, &l);
+}
+
+#[test]
+fn look_alikes_do_not_fire() {
+    check("no-device.py", "force", FORCE, false, &[]);
+    check("no-device.py", "timeout5", TIMEOUT5, false, &[]);
+}
+
+#[test]
+fn a_new_cuda_timeout_updates_the_bounded_check() {
+    let original = fs::read(util::fixtures().join("cases/family-a.py")).unwrap();
+    let (_tmp, install) = install_with(&original);
+    commit(&install, &plan(&install, &TIMEOUT5).unwrap()).unwrap();
+    let nine = PatchOptions {
+        cuda_timeout: Some(9),
+        ..TIMEOUT5
+    };
+    let again = plan(&install, &nine).unwrap();
+    assert_eq!(again.changes.len(), 1);
+    let after = &again.changes[0].after;
+    assert!(after.contains("_sadfix_cuda_available(9) and not args.cpu"));
+    assert_eq!(after.matches("def _sadfix_cuda_available").count(), 1);
+    let bounded: Vec<_> = scan_report(&install)
+        .unwrap()
+        .sites
+        .into_iter()
+        .filter(|s| s.action == AlreadyBounded)
+        .collect();
+    assert_eq!(bounded.len(), 1);
+    assert_eq!(bounded[0].value, "5");
+}
+
+/// `scan` parses only the statements around needle hits; it must list exactly what a full
+/// parse lists, on every fixture file.
+#[test]
+fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
+    use sadfix::patch::scan::{analyze_files, FileOutcome};
+    let root = util::fixtures();
+    let files = sadfix::install::python_files(&root);
+    let sites = |partial: bool| {
+        let (_, results) = analyze_files(
+            catalog::shipped,
+            catalog::needles(),
+            &root,
+            &files,
+            &PatchOptions::default(),
+            partial,
+        )
+        .unwrap();
+        results
+            .into_iter()
+            .map(|(rel, outcome)| match outcome {
+                FileOutcome::Analyzed(_, analysis) => (rel, format!("{:?}", analysis.sites)),
+                FileOutcome::Broken(why) => (rel, format!("broken: {why}")),
+                FileOutcome::Skipped => (rel, "skipped".into()),
+            })
+            .collect::<Vec<_>>()
+    };
+    let full = sites(false);
+    assert!(full.len() > 25);
+    assert_eq!(sites(true), full);
+}

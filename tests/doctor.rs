@@ -95,7 +95,10 @@ fn a_healthy_install_with_a_working_cuda_build_passes() {
             report.check(id)
         );
     }
-    assert_eq!(status(&report, "code.device_selection"), Status::Skip);
+    // The code still asks torch before choosing CUDA: doctor points at the patch.
+    let code = report.check("code.device_selection").unwrap();
+    assert_eq!(code.status, Status::Warn, "{code:?}");
+    assert_eq!(code.fix.as_deref(), Some("sadfix patch --force-gpu"));
     assert!(report.gpu_source.starts_with("replay: "));
     assert!(report
         .check("cuda.available")
@@ -294,4 +297,22 @@ fn the_installs_own_venv_is_found_and_a_relative_python_is_taken_from_here() {
     let report = json_report(&mut from_above, 0);
     let check = report.check("python.interpreter").unwrap();
     assert_eq!(check.status, Status::Ok, "{check:?}");
+}
+
+#[test]
+fn after_sadfix_patch_the_device_selection_reads_as_forced() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let install = root.join("SadTalker");
+    sadfix(&install)
+        .args(["patch", "--force-gpu", "--batch-size", "4"])
+        .assert()
+        .code(0);
+    let mut cmd = doctor(&install, "cuda", "packages-pinned");
+    cmd.env("SADFIX_GPU_REPLAY", fixtures().join("doctor/gpu/rtx3090-driver-550.json"));
+    let report = json_report(&mut cmd, 0);
+    let code = report.check("code.device_selection").unwrap();
+    assert_eq!(code.status, Status::Ok, "{code:?}");
+    assert!(code.fix.is_none());
+    let batch = report.check("code.batch_size").unwrap();
+    assert!(batch.summary.contains('4'), "{batch:?}");
 }

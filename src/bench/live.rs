@@ -223,7 +223,7 @@ pub fn run(
         )
     })?;
     let timeline = super::stages::parse(&output.lines, output.wall_s);
-    let ffprobe = media::on_path("ffprobe");
+    let ffprobe = crate::install::on_path("ffprobe");
     let output_video = timeline.output_video.as_ref().map(|named| {
         let path = install.root.join(named);
         media::probe_video(&path, ffprobe.as_deref())

@@ -17,18 +17,6 @@ pub fn wav_seconds(path: &Path) -> Result<f64, String> {
     Ok(reader.duration() as f64 / spec.sample_rate as f64)
 }
 
-/// An executable `name` on PATH.
-pub fn on_path(name: &str) -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
-
 /// What can be found out about the video at `path` now.
 pub fn probe_video(path: &Path, ffprobe: Option<&Path>) -> VideoInfo {
     let meta = std::fs::metadata(path).ok().filter(|m| m.is_file());

@@ -6,8 +6,8 @@ use crate::install::Install;
 use crate::patch::{Action, Site, SiteKind};
 
 /// The sites of the install's device selection and batch size, from the patch engine's scan.
-pub fn code_sites(_install: &Install) -> Result<Vec<Site>, String> {
-    Err("code scan unavailable in this build".into())
+pub fn code_sites(install: &Install) -> Result<Vec<Site>, String> {
+    crate::patch::scan_install(install).map_err(|e| e.to_string())
 }
 
 /// What the CUDA probe established, as far as the code verdict needs it.

@@ -6,7 +6,7 @@ mod python;
 
 pub use discover::{is_install, locate, InstallError};
 pub use files::python_files;
-pub use python::{choose_python, find_on_path, PythonChoice, PythonSource};
+pub use python::{choose_python, find_on_path, on_path, PythonChoice, PythonSource};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};

@@ -84,6 +84,12 @@ fn venv_python(prefix: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The first executable `name` on this process's PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path_var = std::env::var_os("PATH")?;
+    find_on_path(name, &path_var.to_string_lossy())
+}
+
 /// The first executable `name` in a PATH-style list.
 pub fn find_on_path(name: &str, path_var: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;

@@ -45,7 +45,7 @@ pub fn parses(file: &Path, result: &Source) -> Result<(), PatchError> {
 /// Compile every `(relative path, bytes)` with `python3 -m py_compile` semantics, on copies in a
 /// temp directory. The first failure is returned, naming the file and Python's message.
 pub fn compiles(files: &[(PathBuf, Vec<u8>)]) -> Result<Compiled, PatchError> {
-    let Some(python) = python3_on_path() else {
+    let Some(python) = crate::install::on_path("python3") else {
         return Ok(Compiled::NoPython);
     };
     if files.is_empty() {
@@ -88,18 +88,6 @@ pub fn compiles(files: &[(PathBuf, Vec<u8>)]) -> Result<Compiled, PatchError> {
             }
         ),
     })
-}
-
-/// The first executable `python3` on PATH.
-fn python3_on_path() -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path_var = std::env::var_os("PATH")?;
-    std::env::split_paths(&path_var)
-        .map(|dir| dir.join("python3"))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 #[cfg(test)]

@@ -308,7 +308,10 @@ fn after_sadfix_patch_the_device_selection_reads_as_forced() {
         .assert()
         .code(0);
     let mut cmd = doctor(&install, "cuda", "packages-pinned");
-    cmd.env("SADFIX_GPU_REPLAY", fixtures().join("doctor/gpu/rtx3090-driver-550.json"));
+    cmd.env(
+        "SADFIX_GPU_REPLAY",
+        fixtures().join("doctor/gpu/rtx3090-driver-550.json"),
+    );
     let report = json_report(&mut cmd, 0);
     let code = report.check("code.device_selection").unwrap();
     assert_eq!(code.status, Status::Ok, "{code:?}");

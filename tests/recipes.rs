@@ -151,6 +151,13 @@ fn family_a_after_black_keeps_its_comments() {
 }
 
 #[test]
+fn family_a_and_b_with_the_cpu_test_first() {
+    let expect = [("A", Rewrite), ("B", Rewrite)];
+    check("family-a-reversed.py", "force", FORCE, true, &expect);
+    check("family-a-reversed.py", "timeout5", TIMEOUT5, true, &expect);
+}
+
+#[test]
 fn family_b_keeps_the_mps_branch() {
     check("family-b.py", "force", FORCE, true, &[("B", Rewrite)]);
     check("family-b.py", "timeout5", TIMEOUT5, true, &[("B", Rewrite)]);

@@ -7,7 +7,7 @@ pub mod patch;
 pub mod scan;
 pub mod svg;
 
-use crate::exit::{code_of, ExitCode};
+use crate::exit::code_of;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
@@ -48,10 +48,4 @@ pub fn error(err: &anyhow::Error) -> i32 {
     }
     note(&text);
     code_of(err).as_i32()
-}
-
-/// Print "not yet available" for a command that is not built and exit with a usage error.
-pub fn not_yet_available(command: &str) -> ExitCode {
-    note(&format!("sadfix {command}: not yet available"));
-    ExitCode::Usage
 }

@@ -136,11 +136,15 @@ mod tests {
                 stream: Stream::Stderr,
                 text: "mel:: 100%|##| 5/5 [00:00<00:00, 9.1it/s]".into(),
             }],
-            samples: vec![Sample {
-                t: 0.25,
-                cpu_pct: Some(99.0),
-                ..Sample::default()
-            }],
+            // Measured values are arbitrary doubles; a replay must read back the very same
+            // bits or its means differ from the live report's in the last digit.
+            samples: (1..200u32)
+                .map(|i| Sample {
+                    t: f64::from(i) * 0.25,
+                    cpu_pct: Some((f64::from(i) * 997.13 + 0.7317).fract() * 100.0),
+                    ..Sample::default()
+                })
+                .collect(),
         };
         let tmp = tempfile::tempdir().unwrap();
         write(tmp.path(), &record).unwrap();

@@ -6,11 +6,15 @@ use crate::bench::outcome::{BenchReport, GpuTelemetry};
 use std::fmt::Write;
 
 const W: f64 = 960.0;
-const H: f64 = 460.0;
+/// The height of the plot area; the title above it grows with the provenance lines.
+const PLOT_H: f64 = 294.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 24.0;
-const TOP: f64 = 96.0;
 const BOTTOM: f64 = 70.0;
+/// Characters of 12 px sans-serif that fit between `LEFT` and the right edge.
+const TITLE_WRAP: usize = 140;
+/// The least distance between two labels written upwards (10 px text, plus a gap).
+const UPRIGHT_GAP: f64 = 13.0;
 const BANDS: [&str; 2] = ["#eef2f7", "#dde5ef"];
 const GPU_COLOUR: &str = "#2e7d32";
 const CPU_COLOUR: &str = "#1565c0";
@@ -59,26 +63,29 @@ pub fn timeline(report: &BenchReport) -> String {
         .fold(100.0f64, f64::max);
     // A few percent over one core is sampling jitter; a second busy core gets its own band.
     let y_max = ((cpu_max - 10.0) / 100.0).ceil().max(1.0) * 100.0;
-    let (x0, x1, y0, y1) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
+    // Every provenance line is shown (a replay of a simulated run without NVML has four or
+    // more): the plot moves down rather than a line being dropped.
+    let title_lines: Vec<String> = super::bench::provenance(report)
+        .iter()
+        .flat_map(|l| wrap(l, TITLE_WRAP))
+        .collect();
+    let top = 44.0 + 16.0 * title_lines.len() as f64 + 4.0;
+    let h = top + PLOT_H + BOTTOM;
+    let (x0, x1, y0, y1) = (LEFT, W - RIGHT, top, top + PLOT_H);
     let x = |t: f64| x0 + (t / end).clamp(0.0, 1.0) * (x1 - x0);
     let y = |v: f64| y1 - (v / y_max).clamp(0.0, 1.0) * (y1 - y0);
 
     let mut s = String::new();
     let _ = writeln!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" font-family="sans-serif" font-size="12">"#
     );
-    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(s, r#"<rect width="{W}" height="{h}" fill="white"/>"#);
     let _ = writeln!(
         s,
         r#"<text x="{LEFT}" y="24" font-size="16" font-weight="bold">sadfix bench: where the time went ({:.1} s)</text>"#,
         report.wall_s
     );
-    let title_lines: Vec<String> = super::bench::provenance(report)
-        .iter()
-        .flat_map(|l| wrap(l, 140))
-        .take(3)
-        .collect();
     for (i, line) in title_lines.iter().enumerate() {
         let _ = writeln!(
             s,
@@ -88,6 +95,12 @@ pub fn timeline(report: &BenchReport) -> String {
         );
     }
 
+    // Short stages sit side by side (preprocess, 3DMM, mel, audio2coeff take well under a second):
+    // their upright labels are pushed apart so none is written over another.
+    let mut last_upright = f64::NEG_INFINITY;
+    // Written after every band and series, so no later band hides a label pushed into it and
+    // the lines pass behind the text; a white halo keeps it legible over them.
+    let mut labels = String::new();
     for (i, stage) in report.stages.iter().enumerate() {
         let (a, b) = (x(stage.start_s), x(stage.end_s));
         let width = (b - a).max(0.5);
@@ -104,15 +117,18 @@ pub fn timeline(report: &BenchReport) -> String {
         let label = esc(stage.label);
         if width >= 7.0 * stage.label.len() as f64 {
             let _ = writeln!(
-                s,
+                labels,
                 r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#37474f">{label}</text>"##,
                 a + width / 2.0,
                 y0 + 14.0
             );
         } else {
-            let (lx, ly) = (a + width / 2.0 + 4.0, y0 + 6.0);
+            let lx = (a + width / 2.0 + 4.0).max(last_upright + UPRIGHT_GAP);
+            last_upright = lx;
+            // Below the row of level labels, so a long upright one never crosses them.
+            let ly = y0 + 22.0;
             let _ = writeln!(
-                s,
+                labels,
                 r##"<text x="{lx:.1}" y="{ly:.1}" transform="rotate(90 {lx:.1} {ly:.1})" font-size="10" fill="#37474f">{label}</text>"##
             );
         }
@@ -195,7 +211,13 @@ pub fn timeline(report: &BenchReport) -> String {
             r#"<polyline points="{gpu}" fill="none" stroke="{GPU_COLOUR}" stroke-width="2"/>"#
         );
     }
-    let ly = H - 14.0;
+    let _ = writeln!(
+        s,
+        r#"<g stroke="white" stroke-width="3" paint-order="stroke" stroke-linejoin="round">"#
+    );
+    s.push_str(&labels);
+    s.push_str("</g>\n");
+    let ly = h - 14.0;
     let _ = writeln!(
         s,
         r#"<line x1="{x0}" y1="{0}" x2="{1}" y2="{0}" stroke="{GPU_COLOUR}" stroke-width="2"/><text x="{2}" y="{3}">{gpu_legend}</text>"#,
@@ -220,6 +242,74 @@ pub fn timeline(report: &BenchReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::expect::Expectations;
+    use crate::bench::{report_of, trace};
+
+    fn replayed(name: &str) -> BenchReport {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/traces")
+            .join(name);
+        let record = trace::read(&dir).unwrap();
+        report_of(
+            &record,
+            &Expectations::builtin(),
+            Some(format!("fixtures/traces/{name}")),
+            false,
+        )
+    }
+
+    /// The x of every label written upwards, in order.
+    fn upright_label_xs(svg: &str) -> Vec<f64> {
+        svg.split(r#"transform="rotate(90 "#)
+            .skip(1)
+            .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn labels_of_short_stages_side_by_side_do_not_overlap() {
+        let svg = timeline(&replayed("gpu-synthetic"));
+        let xs = upright_label_xs(&svg);
+        assert!(xs.len() >= 3, "several short stages: {xs:?}");
+        for pair in xs.windows(2) {
+            assert!(pair[1] - pair[0] >= UPRIGHT_GAP, "labels overlap: {xs:?}");
+        }
+        // No band is drawn over a label.
+        let last_band = svg.rfind("<rect x=").unwrap();
+        for label in [
+            "preprocess (face detection)",
+            "3DMM extraction",
+            "mel spectrogram",
+        ] {
+            let at = svg.find(&format!(">{label}</text>"));
+            assert!(at.is_some_and(|at| at > last_band), "{label} is hidden");
+        }
+    }
+
+    #[test]
+    fn every_provenance_line_is_in_the_title_and_the_plot_starts_below_it() {
+        let report = replayed("cpu-fallback");
+        let svg = timeline(&report);
+        let lines: Vec<String> = crate::report::bench::provenance(&report)
+            .iter()
+            .flat_map(|l| wrap(l, TITLE_WRAP))
+            .collect();
+        assert!(lines.len() >= 4, "replay, simulated, and a long reason");
+        for line in &lines {
+            assert!(svg.contains(&esc(line)), "missing from the title: {line}");
+            assert!(line.len() <= TITLE_WRAP);
+        }
+        let last_title_y = 44.0 + 16.0 * (lines.len() - 1) as f64;
+        let plot_top: f64 = svg
+            .split(r#"<rect x=""#)
+            .nth(1)
+            .and_then(|r| r.split(r#"y=""#).nth(1))
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(plot_top > last_title_y, "the plot covers the title");
+    }
 
     #[test]
     fn tick_steps_are_round() {

@@ -95,6 +95,28 @@ fn the_cpu_fallback_trace_fails_with_the_cpu_hint() {
 }
 
 #[test]
+fn the_cpu_fallback_trace_names_only_paths_of_the_install_it_was_recorded_from() {
+    // The report shows the trace's video path: it must read as the recorded install's, not as
+    // some other scratch directory of the recording machine.
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("traces/cpu-fallback/meta.json")).unwrap(),
+    )
+    .unwrap();
+    let install = meta["install"].as_str().unwrap();
+    let mut paths: Vec<&str> = meta["command"].as_array().unwrap()[1..]
+        .iter()
+        .filter_map(|a| a.as_str())
+        .filter(|a| a.starts_with('/'))
+        .collect();
+    paths.push(meta["audio"].as_str().unwrap());
+    paths.push(meta["output_video"]["path"].as_str().unwrap());
+    for path in paths {
+        assert!(path.starts_with(&format!("{install}/")), "{path}");
+    }
+    assert!(meta["note"].as_str().unwrap().contains("Recorded for real"));
+}
+
+#[test]
 fn require_gpu_turns_missing_gpu_telemetry_into_failures() {
     let (code, report, _) = replay("cpu-fallback", &["--require-gpu"]);
     assert_eq!(code, 1);

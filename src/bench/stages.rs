@@ -37,6 +37,9 @@ pub struct FailureSeen {
     pub cause: String,
     pub next: String,
     pub line: String,
+    /// The line is a traceback's echo of the source that raised, not the error itself.
+    #[serde(skip)]
+    pub from_echo: bool,
 }
 
 /// What the parser made of a whole run.
@@ -158,16 +161,32 @@ impl StageParser {
                 });
             }
         }
+        // A traceback echoes the source line that raised (indented) before the exception's own
+        // line: the exception line is the better evidence, so it replaces an echoed one.
+        let echoed = text.starts_with(' ');
         for tell in FAILURE_TELLS {
-            let seen = self.timeline.failures.iter().any(|f| f.kind == tell.kind);
-            if !seen && text.contains(tell.needle) {
-                self.timeline.failures.push(FailureSeen {
-                    kind: tell.kind,
-                    cause: tell.cause.to_string(),
-                    next: tell.next.to_string(),
-                    line: text.trim().to_string(),
-                });
+            if !text.contains(tell.needle) {
+                continue;
             }
+            let earlier = self
+                .timeline
+                .failures
+                .iter_mut()
+                .find(|f| f.kind == tell.kind);
+            if let Some(earlier) = earlier {
+                if earlier.from_echo && !echoed {
+                    earlier.line = text.trim().to_string();
+                    earlier.from_echo = false;
+                }
+                continue;
+            }
+            self.timeline.failures.push(FailureSeen {
+                kind: tell.kind,
+                cause: tell.cause.to_string(),
+                next: tell.next.to_string(),
+                line: text.trim().to_string(),
+                from_echo: echoed,
+            });
         }
     }
 }

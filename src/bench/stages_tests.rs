@@ -249,6 +249,33 @@ fn failure_tells_are_found_with_their_cause() {
 }
 
 #[test]
+fn the_error_line_is_the_evidence_not_the_traceback_echo_of_the_source() {
+    let run = [
+        (7.0, Stream::Stderr, "Traceback (most recent call last):"),
+        (7.0, Stream::Stderr, "  File \"inference.py\", line 178, in main"),
+        (
+            7.0,
+            Stream::Stderr,
+            "    raise RuntimeError(\"CUDA out of memory. Tried to allocate 4.50 GiB \"",
+        ),
+        (
+            7.0,
+            Stream::Stderr,
+            "RuntimeError: CUDA out of memory. Tried to allocate 4.50 GiB (GPU 0; 7.79 GiB total capacity)",
+        ),
+    ];
+    let timeline = parse(&lines(&run), 8.0);
+    assert_eq!(timeline.failures.len(), 1);
+    assert!(
+        timeline.failures[0]
+            .line
+            .starts_with("RuntimeError: CUDA out of memory"),
+        "{}",
+        timeline.failures[0].line
+    );
+}
+
+#[test]
 fn the_simulated_install_is_recognised() {
     let run = [(
         0.1,

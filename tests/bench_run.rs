@@ -113,6 +113,13 @@ fn a_hang_that_ignores_sigterm_is_killed_at_the_deadline_and_leaves_nothing() {
     assert_eq!(report.run.ending.needed_kill, Some(true));
     assert!(report.run.cause.as_deref().unwrap().contains("--timeout"));
     assert_eq!(report.stage_names().last(), Some(&"face_renderer"));
+    // It hung inside the renderer, not in CUDA initialisation: the report says where.
+    assert!(report
+        .run
+        .cause
+        .as_deref()
+        .unwrap()
+        .contains("in Face Renderer at"));
     // The simulated hang also started a grandchild that ignores SIGTERM: the whole group goes.
     let pgid = report.run.child_pid.unwrap();
     assert!(

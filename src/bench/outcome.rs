@@ -3,7 +3,7 @@
 
 use super::expect::{Expectations, Status, Verdict};
 use super::judge::{judge, Observed};
-use super::markers::FailureKind;
+use super::markers::{FailureKind, StageId};
 use super::record::{Origin, RunEnding, RunRecord, Sample, Stream, VideoInfo};
 use super::stages::{Tell, Timeline};
 use super::summary::{self, StageSummary, Stats};
@@ -213,18 +213,22 @@ fn run_status(record: &RunRecord, timeline: &Timeline) -> RunStatus {
     let (cause, next) = match (tell, ending) {
         (Some(t), _) => (Some(t.cause.clone()), Some(t.next.clone())),
         (None, RunEnding::Exited { code: 0 }) => (None, None),
-        (None, RunEnding::TimedOut { after_s, needed_kill }) => (
-            Some(format!(
-                "the generation ran past --timeout ({after_s:.0} s){}",
-                if needed_kill { " and ignored SIGTERM" } else { "" }
-            )),
-            Some("a hang in CUDA initialisation is common under WSL: run sadfix doctor; otherwise raise --timeout".into()),
-        ),
+        (
+            None,
+            RunEnding::TimedOut {
+                after_s,
+                needed_kill,
+            },
+        ) => timed_out(timeline, after_s, needed_kill),
         (None, RunEnding::Interrupted { .. }) => (Some("interrupted with Ctrl-C".into()), None),
         (None, RunEnding::Signaled { signal }) => (
             Some(format!(
                 "inference.py was killed by signal {signal}{}",
-                if signal == 9 { " (often the kernel's out-of-memory killer)" } else { "" }
+                if signal == 9 {
+                    " (often the kernel's out-of-memory killer)"
+                } else {
+                    ""
+                }
             )),
             Some("see the last lines of stderr; run sadfix doctor".into()),
         ),
@@ -245,6 +249,34 @@ fn run_status(record: &RunRecord, timeline: &Timeline) -> RunStatus {
     }
 }
 
+/// Where a run that timed out stopped: before any stage marker (loading, where a CUDA check
+/// hangs under WSL) or inside a stage, which a CUDA-initialisation hint would misdirect.
+fn timed_out(
+    timeline: &Timeline,
+    after_s: f64,
+    needed_kill: bool,
+) -> (Option<String>, Option<String>) {
+    let mut cause = format!("the generation ran past --timeout ({after_s:.0} s)");
+    if needed_kill {
+        cause.push_str(" and ignored SIGTERM");
+    }
+    let stopped_in = timeline.stages.last().filter(|s| s.id != StageId::Load);
+    let next = match stopped_in {
+        None => "it never got past loading: a CUDA check that hangs is common under WSL; run sadfix doctor, or raise --timeout".to_string(),
+        Some(stage) => {
+            cause.push_str(&format!(", in {}", stage.id.label()));
+            if let (Some(done), Some(total)) = (stage.done, stage.total) {
+                cause.push_str(&format!(" at {done}/{total}"));
+            }
+            format!(
+                "if {} was only slow, raise --timeout; if it was stuck, see the last lines of stderr and run sadfix doctor",
+                stage.id.label()
+            )
+        }
+    };
+    (Some(cause), Some(next))
+}
+
 /// The last `n` stderr lines, each bar's redraws kept once (its last drawing).
 fn stderr_tail(record: &RunRecord, n: usize) -> Vec<String> {
     let mut tail: Vec<String> = Vec::new();
@@ -261,4 +293,43 @@ fn stderr_tail(record: &RunRecord, n: usize) -> Vec<String> {
     }
     let skip = tail.len().saturating_sub(n);
     tail.split_off(skip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::stages::StageSpan;
+
+    fn span(id: StageId, done: Option<u64>, total: Option<u64>) -> StageSpan {
+        StageSpan {
+            id,
+            start_s: 0.0,
+            end_s: 1.0,
+            done,
+            total,
+            rate: None,
+        }
+    }
+
+    #[test]
+    fn a_timeout_says_where_the_run_stopped() {
+        let mut timeline = Timeline::default();
+        timeline.stages.push(span(StageId::Load, None, None));
+        let (cause, next) = timed_out(&timeline, 3.0, true);
+        assert_eq!(
+            cause.as_deref(),
+            Some("the generation ran past --timeout (3 s) and ignored SIGTERM")
+        );
+        assert!(next.unwrap().contains("never got past loading"));
+
+        timeline
+            .stages
+            .push(span(StageId::FaceRenderer, Some(11), Some(25)));
+        let (cause, next) = timed_out(&timeline, 3.0, false);
+        assert_eq!(
+            cause.as_deref(),
+            Some("the generation ran past --timeout (3 s), in Face Renderer at 11/25")
+        );
+        assert!(!next.unwrap().contains("WSL"));
+    }
 }

@@ -27,6 +27,8 @@ pub enum TraceError {
     },
     #[error("{path}: trace version {found} is not supported (this sadfix reads {TRACE_VERSION})")]
     Version { path: PathBuf, found: u32 },
+    #[error("not a trace directory (no {META} in it); write one with sadfix bench --record DIR")]
+    NotATrace,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TraceError + '_ {
@@ -60,6 +62,9 @@ fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<(), TraceError>
 /// Read the trace in `dir`.
 pub fn read(dir: &Path) -> Result<RunRecord, TraceError> {
     let meta_path = dir.join(META);
+    if !meta_path.is_file() && (dir.is_file() || dir.is_dir()) {
+        return Err(TraceError::NotATrace);
+    }
     let text = std::fs::read_to_string(&meta_path).map_err(io(&meta_path))?;
     let meta: RunMeta = serde_json::from_str(&text).map_err(|e| TraceError::Parse {
         path: meta_path.clone(),
@@ -101,6 +106,19 @@ fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, TraceError> {
 mod tests {
     use super::*;
     use crate::bench::record::*;
+
+    #[test]
+    fn a_directory_without_meta_json_is_not_a_trace() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("x.txt"), "hi").unwrap();
+        let dir_err = read(tmp.path()).unwrap_err().to_string();
+        assert!(
+            dir_err.starts_with("not a trace directory (no meta.json"),
+            "{dir_err}"
+        );
+        let file_err = read(&tmp.path().join("x.txt")).unwrap_err().to_string();
+        assert!(file_err.starts_with("not a trace directory"), "{file_err}");
+    }
 
     #[test]
     fn a_trace_reads_back_as_written() {

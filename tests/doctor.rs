@@ -319,3 +319,75 @@ fn after_sadfix_patch_the_device_selection_reads_as_forced() {
     let batch = report.check("code.batch_size").unwrap();
     assert!(batch.summary.contains('4'), "{batch:?}");
 }
+
+/// What `sh` makes of `command`: its words, one per line.
+fn shell_words(command: &str) -> Vec<String> {
+    let out = StdCommand::new("sh")
+        .arg("-c")
+        .arg(format!("set -- {command}; printf '%s\\n' \"$@\""))
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn fix_commands_run_as_printed_from_outside_an_install_whose_path_has_a_space() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("My Installs/SadTalker");
+    util::copy_tree(&fixtures().join("doctor/healthy/SadTalker"), &root);
+    let python_dir = tmp.path().join("My Python");
+    std::fs::create_dir_all(&python_dir).unwrap();
+    let python_link = python_dir.join("python3");
+    std::os::unix::fs::symlink(python(), &python_link).unwrap();
+
+    let mut cmd = with_fake_torch(tmp.path(), "cpu-only", "packages-pinned");
+    cmd.env("SADFIX_GPU_REPLAY", gpu("rtx3090-driver-550.json"))
+        .arg("--root")
+        .arg(&root)
+        .arg("doctor")
+        .arg("--python")
+        .arg(&python_link);
+    let report = json_report(&mut cmd, 1);
+
+    // The reinstall command names the interpreter as one word.
+    let reinstall = report.check("torch.build").unwrap().fix.clone().unwrap();
+    assert_eq!(
+        shell_words(&reinstall)[0],
+        python_link.display().to_string()
+    );
+
+    // The patch command finds the install from here, and works.
+    let batch = report
+        .check("code.batch_size")
+        .unwrap()
+        .fix
+        .clone()
+        .unwrap();
+    let words = shell_words(&batch);
+    assert_eq!(
+        words[..4],
+        ["sadfix", "patch", "--root", &root.display().to_string()]
+    );
+    let bin = assert_cmd::cargo::cargo_bin("sadfix");
+    let out = StdCommand::new("sh")
+        .arg("-c")
+        .arg(format!("{batch} --dry-run"))
+        .current_dir(tmp.path())
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()),
+        )
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("default=4"));
+}

@@ -44,9 +44,9 @@ impl Gathered {
 
     /// The interpreter path as a string for fix commands.
     pub fn python_cmd(&self) -> String {
-        self.python
-            .as_ref()
-            .map_or("python3".into(), |p| p.path.display().to_string())
+        self.python.as_ref().map_or("python3".into(), |p| {
+            super::shell::quote(&p.path.display().to_string())
+        })
     }
 
     pub fn package(&self, name: &str) -> Option<&str> {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod code;
 pub mod gathered;
 pub mod probe;
+pub mod shell;
 pub mod system;
 pub mod telemetry;
 pub mod tools;
@@ -62,7 +63,16 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
         gpu,
         &env,
     );
-    let report = build_report(&gathered, started);
+    let mut report = build_report(&gathered, started);
+    if global.root.is_some() {
+        // The fix commands must run from where doctor was run, not only from inside the install.
+        let root = report.install.root.display().to_string();
+        for check in &mut report.checks {
+            if let Some(fix) = &mut check.fix {
+                *fix = shell::with_root(fix, &root);
+            }
+        }
+    }
     let text = if args.json {
         crate::report::to_json(&report)
     } else {

@@ -144,7 +144,7 @@ pub fn check_basicsr(g: &Gathered) -> Check {
     };
     let at = format!("{}:{line}: {}", file.path, text.trim());
     if removed {
-        let name = Path::new(&file.path).display().to_string();
+        let name = crate::doctor::shell::quote(&Path::new(&file.path).display().to_string());
         return Check::new(
             id,
             Area::Packages,
@@ -199,7 +199,7 @@ pub fn check_versions(g: &Gathered) -> Check {
     let fix = if g.install.root.join("requirements.txt").is_file() {
         format!(
             "cd {} && {} -m pip install -r requirements.txt",
-            g.install.root.display(),
+            crate::doctor::shell::quote(&g.install.root.display().to_string()),
             g.python_cmd()
         )
     } else {

@@ -117,6 +117,9 @@ impl<T> ProbeOutcome<T> {
     }
 }
 
+/// How a probe's failure reads when its Python could not be started at all.
+pub const COULD_NOT_START: &str = "could not start";
+
 /// Run both probes in parallel with `python` from `cwd` (the install root, where SadTalker is
 /// run from, so `sys.path[0]` matches); each gets `timeout`.
 pub fn run_both(
@@ -148,7 +151,7 @@ fn run_probe<T: DeserializeOwned>(
     match run_bounded(cmd, timeout, DEFAULT_GRACE) {
         Ok(done) => interpret(&done),
         Err(e) => ProbeOutcome::Failed {
-            reason: format!("could not start {}: {e}", python.display()),
+            reason: format!("{COULD_NOT_START} {}: {e}", python.display()),
             stderr_tail: String::new(),
         },
     }

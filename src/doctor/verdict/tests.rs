@@ -269,3 +269,21 @@ fn wheels_follow_the_driver() {
     assert_eq!(driver::wheel_for(v(13, 0)), Some("cu128"));
     assert_eq!(driver::wheel_for(v(11, 4)), None);
 }
+
+#[test]
+fn a_python_that_does_not_start_fails_once_not_as_a_cuda_crash() {
+    let mut g = gathered(CudaProbe::default(), GpuView::Unavailable("x".into()));
+    let reason = "could not start /nonexistent: No such file or directory (os error 2)";
+    g.cuda = ProbeOutcome::Failed {
+        reason: reason.into(),
+        stderr_tail: String::new(),
+    };
+    let check = torch::check_available(&g);
+    assert_eq!(check.status, Status::Skip);
+    assert!(
+        check.summary.contains("see python.interpreter"),
+        "{}",
+        check.summary
+    );
+    assert!(!check.summary.contains("crashed"));
+}

@@ -4,7 +4,7 @@
 use super::driver::{driver_too_old_fix, reinstall_fix};
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::probe::{CudaProbe, ProbeOutcome};
+use crate::doctor::probe::{CudaProbe, ProbeOutcome, COULD_NOT_START};
 use crate::doctor::system::WSL_LIB;
 
 /// `torch.build`.
@@ -100,6 +100,16 @@ pub fn check_available(g: &Gathered) -> Check {
             needed_kill,
             stderr_tail,
         } => return timed_out(g, after.as_secs_f64(), *needed_kill, stderr_tail),
+        // A Python that does not start is python.interpreter's failure; this check has nothing
+        // to say about CUDA then, and "crashed" would point the user at the driver.
+        ProbeOutcome::Failed { reason, .. } if reason.starts_with(COULD_NOT_START) => {
+            return Check::new(
+                id,
+                Area::Torch,
+                Status::Skip,
+                format!("not checked: {reason} (see python.interpreter)"),
+            )
+        }
         ProbeOutcome::Failed {
             reason,
             stderr_tail,

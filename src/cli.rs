@@ -80,7 +80,12 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Deadline for each probe, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 20.0,
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -111,7 +116,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "MODE")]
     pub preprocess: Option<String>,
     /// Deadline for the whole generation, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1800.0,
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
     /// Telemetry sampling interval, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 250)]
@@ -154,6 +164,14 @@ mod tests {
         let err = Cli::try_parse_from(["sadfix", "patch", "--force-gpu", "--cuda-timeout", "5"])
             .unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn a_negative_timeout_reaches_the_commands_own_check() {
+        // Not "unexpected argument '-1'": the command says what a timeout must be.
+        for sub in ["doctor", "bench"] {
+            assert!(Cli::try_parse_from(["sadfix", sub, "--timeout", "-1"]).is_ok());
+        }
     }
 
     #[test]

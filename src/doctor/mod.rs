@@ -34,7 +34,7 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
         return Err(coded(
             ExitCode::Usage,
             format!(
-                "--timeout {}: give seconds between 0 and 3600",
+                "--timeout {}: give a number of seconds above 0, at most 3600",
                 args.timeout
             ),
         ));

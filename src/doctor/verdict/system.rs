@@ -7,6 +7,10 @@ use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::system::WSL_LIB;
 
+/// What brings `/usr/lib/wsl/lib` into a WSL distribution: the driver on the Windows side.
+pub const WINDOWS_DRIVER_FIX: &str =
+    "install or update the NVIDIA driver on Windows, then run `wsl --shutdown`";
+
 /// `system.wsl`.
 pub fn check_wsl(g: &Gathered) -> Check {
     let id = "system.wsl";
@@ -36,7 +40,7 @@ pub fn check_wsl(g: &Gathered) -> Check {
             format!("{name} without {WSL_LIB}: the Windows NVIDIA driver does not reach WSL"),
         )
         .evidence(signs)
-        .fix("install or update the NVIDIA driver on Windows, then run `wsl --shutdown`");
+        .fix(WINDOWS_DRIVER_FIX);
     }
     match &g.system.wsl_lib_on_loader_path {
         Some(origin) => Check::new(

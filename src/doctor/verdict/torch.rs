@@ -2,6 +2,7 @@
 //! whether CUDA answers and works, and whether the driver is new enough for the build.
 
 use super::driver::{driver_too_old_fix, reinstall_fix};
+use super::system::WINDOWS_DRIVER_FIX;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::{CudaProbe, ProbeOutcome, COULD_NOT_START};
@@ -255,9 +256,16 @@ fn timed_out(g: &Gathered, after: f64, needed_kill: bool, stderr_tail: &str) -> 
     .fix(fix)
 }
 
-/// Under WSL with the driver libraries off the loader path: the export that puts them on it.
+/// Under WSL with the driver libraries off the loader path: the export that puts them on it;
+/// when the directory is not there at all, exporting it cannot help, the Windows driver can.
 fn wsl_loader_fix(g: &Gathered) -> Option<String> {
-    (g.system.wsl.is_some() && g.system.wsl_lib_on_loader_path.is_none())
+    g.system.wsl.as_ref()?;
+    if !g.system.wsl_lib_exists {
+        return Some(WINDOWS_DRIVER_FIX.into());
+    }
+    g.system
+        .wsl_lib_on_loader_path
+        .is_none()
         .then(|| format!("export LD_LIBRARY_PATH={WSL_LIB}:$LD_LIBRARY_PATH"))
 }
 

@@ -92,6 +92,11 @@ fn the_cpu_fallback_trace_fails_with_the_cpu_hint() {
     assert!(report.stages.iter().all(|s| s.gpu_util_mean.is_none()));
     assert_eq!(report.verdict("gpu.face_renderer").status, "skip");
     assert!(stdout.contains("REPLAY of a recorded trace"), "{stdout}");
+    // The video path is the recording machine's, and says so.
+    assert!(
+        stdout.contains("\nvideo (as recorded): /tmp/SadTalker/"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -175,6 +175,11 @@ fn figures(report: &BenchReport) -> String {
     }
     let mut text = parts.join(" · ");
     text.push('\n');
+    // A replay's video is where the recorded run left it, on the machine that recorded it.
+    let video = match report.mode {
+        Mode::Replay => "video (as recorded)",
+        Mode::Run => "video",
+    };
     match &report.output_video {
         Some(v) if v.exists => {
             let size = v.size_bytes.map_or(String::new(), human_size);
@@ -182,13 +187,13 @@ fn figures(report: &BenchReport) -> String {
                 || v.probe_note.clone().unwrap_or_default(),
                 |d| format!("{d:.2} s"),
             );
-            text.push_str(&format!("video: {} ({size}, {dur})\n", v.path));
+            text.push_str(&format!("{video}: {} ({size}, {dur})\n", v.path));
         }
         Some(v) => text.push_str(&format!(
-            "video: {} (named by the run, but missing)\n",
+            "{video}: {} (named by the run, but missing)\n",
             v.path
         )),
-        None => text.push_str("video: none named by the run\n"),
+        None => text.push_str(&format!("{video}: none named by the run\n")),
     }
     if !report.cpu_tells.is_empty() {
         for tell in &report.cpu_tells {

@@ -233,3 +233,26 @@ fn no_install_exits_3() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no SadTalker install found"));
 }
+
+#[test]
+fn output_paths_that_cannot_be_written_are_refused_before_the_run() {
+    let (tmp, install) = copy_fixture("sim-install");
+    std::fs::write(tmp.path().join("a-file"), "x").unwrap();
+    for (args, code) in [
+        (vec!["--record", "../a-file/trace"], 4),
+        (vec!["--json", "../no-such-dir/report.json"], 2),
+        (vec!["--svg", "../no-such-dir/timeline.svg"], 2),
+    ] {
+        let out = sadfix(&install)
+            .env("SADTALKER_SIM_SPEED", FAST)
+            .arg("bench")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(args[1]), "{args:?}: {err}");
+    }
+    // Nothing was run: no result directory was made for a generation.
+    assert!(!install.join(".sadfix-bench").exists());
+}

@@ -49,15 +49,27 @@ pub fn command(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode
         Some(dir) => Box::new(TraceReplay { dir: dir.clone() }),
         None => Box::new(LiveRun { global, args }),
     };
+    // Found out now, not after a generation that may take half an hour.
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot record the trace in {}", dir.display()))?;
+    }
     let record = follow(source.as_mut())?;
     let replay_of = source.replay_of();
     let mut report = report_of(&record, &expectations, replay_of, args.require_gpu);
-    if let Some(dir) = &args.record {
+    let recorded = args.record.as_ref().map(|dir| {
         trace::write(dir, &record)
-            .with_context(|| format!("cannot record the trace in {}", dir.display()))?;
+            .with_context(|| format!("cannot record the trace in {}", dir.display()))
+            .map(|()| dir)
+    });
+    if let Some(Ok(dir)) = &recorded {
         report.recorded_to = Some(dir.display().to_string());
     }
+    // The report of a finished run is shown even when its trace could not be written.
     write_outputs(&report, args)?;
+    if let Some(Err(e)) = recorded {
+        return Err(e);
+    }
     Ok(report.exit_code())
 }
 
@@ -90,6 +102,19 @@ fn check_args(args: &BenchArgs) -> anyhow::Result<()> {
             ExitCode::Usage,
             "--interval must be between 10 and 60000 ms",
         ));
+    }
+    for (flag, file) in [("--json", &args.json), ("--svg", &args.svg)] {
+        let folder = file.as_deref().and_then(Path::parent);
+        if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
+            return Err(coded(
+                ExitCode::Usage,
+                format!(
+                    "{flag} {}: no directory {} to write it in",
+                    file.as_deref().unwrap_or(folder).display(),
+                    folder.display()
+                ),
+            ));
+        }
     }
     if args.batch_size == Some(0) {
         return Err(coded(ExitCode::Usage, "--batch-size must be at least 1"));

@@ -13,9 +13,11 @@ pub const DEFAULT_YAML: &str = include_str!("expectations.yaml");
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    version: u32,
-    reference_audio_s: f64,
-    expectations: Vec<RawExpectation>,
+    // Required fields are options here, so a missing one is collected with the other problems
+    // rather than stopping the parse.
+    version: Option<u32>,
+    reference_audio_s: Option<f64>,
+    expectations: Option<Vec<RawExpectation>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -28,11 +30,11 @@ enum Guide {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExpectation {
-    id: String,
-    metric: String,
+    id: Option<String>,
+    metric: Option<String>,
     #[serde(default)]
     stage: Option<String>,
-    guide: Guide,
+    guide: Option<Guide>,
     #[serde(default)]
     warn_below: Option<f64>,
     #[serde(default)]
@@ -150,18 +152,39 @@ impl Expectations {
             message: e.to_string(),
         })?;
         let mut problems = Vec::new();
-        if raw.version != 1 {
-            problems.push(format!("version {} is not supported (use 1)", raw.version));
+        match raw.version {
+            Some(1) => {}
+            Some(v) => problems.push(format!("version {v} is not supported (use 1)")),
+            None => problems.push("version is missing (use 1)".to_string()),
         }
-        if raw.reference_audio_s <= 0.0 {
-            problems.push("reference_audio_s must be positive".to_string());
+        match raw.reference_audio_s {
+            Some(s) if s > 0.0 => {}
+            Some(_) => problems.push("reference_audio_s must be positive".to_string()),
+            None => problems.push("reference_audio_s is missing".to_string()),
+        }
+        if raw.expectations.is_none() {
+            problems.push("expectations is missing (a list)".to_string());
         }
         let mut list = Vec::new();
-        for (i, e) in raw.expectations.into_iter().enumerate() {
-            let at = format!("expectation {} ({})", i + 1, e.id);
-            let metric = Metric::parse(&e.metric);
-            if metric.is_none() {
-                problems.push(format!("{at}: unknown metric {:?}", e.metric));
+        for (i, e) in raw.expectations.unwrap_or_default().into_iter().enumerate() {
+            let id = e.id.clone().unwrap_or_default();
+            let at = format!("expectation {} ({id})", i + 1);
+            if e.id.is_none() {
+                problems.push(format!("{at}: id is missing"));
+            }
+            if e.guide.is_none() {
+                problems.push(format!(
+                    "{at}: guide is missing (the figure shown as expected)"
+                ));
+            }
+            let metric = match &e.metric {
+                Some(name) => Metric::parse(name),
+                None => None,
+            };
+            match (&e.metric, metric) {
+                (None, _) => problems.push(format!("{at}: metric is missing")),
+                (Some(name), None) => problems.push(format!("{at}: unknown metric {name:?}")),
+                _ => {}
             }
             let stage = e.stage.as_deref().map(StageId::from_key);
             if let Some(None) = stage {
@@ -184,12 +207,14 @@ impl Expectations {
                     "{at}: needs at least one of warn_below, fail_below, warn_above, fail_above"
                 ));
             }
-            let Some(metric) = metric else { continue };
+            let (Some(metric), Some(guide)) = (metric, e.guide) else {
+                continue;
+            };
             list.push(Expectation {
-                id: e.id,
+                id,
                 metric,
                 stage: stage.flatten(),
-                guide: match e.guide {
+                guide: match guide {
                     Guide::Number(n) => format!("{n}"),
                     Guide::Text(t) => t,
                 },
@@ -211,7 +236,7 @@ impl Expectations {
             });
         }
         Ok(Expectations {
-            reference_audio_s: raw.reference_audio_s,
+            reference_audio_s: raw.reference_audio_s.unwrap_or_default(),
             list,
         })
     }

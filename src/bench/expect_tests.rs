@@ -166,3 +166,16 @@ fn a_bad_expectations_file_names_every_problem() {
     let err = Expectations::parse("version: 1\nbogus: 2\n", "x.yaml").unwrap_err();
     assert!(matches!(err, ExpectError::Syntax { .. }));
 }
+
+#[test]
+fn missing_fields_are_collected_with_the_other_problems() {
+    let text = "reference_audio_s: 11\nexpectations:\n  - id: x\n    metric: wal_s\n    fail_above: 3\n  - id: y\n    guide: 1\n    warn_below: 1\n";
+    let err = Expectations::parse(text, "mine.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("mine.yaml: 4 problem(s)"), "{err}");
+    assert!(err.contains("version is missing"), "{err}");
+    assert!(err.contains("(x): guide is missing"), "{err}");
+    assert!(err.contains("(x): unknown metric \"wal_s\""), "{err}");
+    assert!(err.contains("(y): metric is missing"), "{err}");
+}

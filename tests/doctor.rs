@@ -339,6 +339,7 @@ fn fix_commands_run_as_printed_from_outside_an_install_whose_path_has_a_space() 
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("My Installs/SadTalker");
     util::copy_tree(&fixtures().join("doctor/healthy/SadTalker"), &root);
+    std::fs::remove_file(root.join("gfpgan/weights/GFPGANv1.4.pth")).unwrap();
     let python_dir = tmp.path().join("My Python");
     std::fs::create_dir_all(&python_dir).unwrap();
     let python_link = python_dir.join("python3");
@@ -358,6 +359,13 @@ fn fix_commands_run_as_printed_from_outside_an_install_whose_path_has_a_space() 
     assert_eq!(
         shell_words(&reinstall)[0],
         python_link.display().to_string()
+    );
+
+    // `cd` into the install keeps its path one word.
+    let download = report.check("weights.gfpgan").unwrap().fix.clone().unwrap();
+    assert!(
+        download.starts_with(&format!("cd '{}' && ", root.display())),
+        "{download}"
     );
 
     // The patch command finds the install from here, and works.

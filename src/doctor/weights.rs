@@ -70,7 +70,10 @@ pub fn check_checkpoints(root: &Path) -> Check {
             _ => problems.extend(describe(&rel, &state)),
         }
     }
-    let fix = format!("cd {} && {DOWNLOAD_FIX}", root.display());
+    let fix = format!(
+        "cd {} && {DOWNLOAD_FIX}",
+        super::shell::quote(&root.display().to_string())
+    );
     if present == 0 && !safetensors {
         return Check::new(
             "weights.checkpoints",
@@ -142,7 +145,10 @@ pub fn check_gfpgan(root: &Path) -> Check {
         "GFPGAN weights missing or damaged: --enhancer gfpgan downloads them at run time, which fails offline",
     )
     .evidence_all(problems)
-    .fix(format!("cd {} && {DOWNLOAD_FIX}", root.display()))
+    .fix(format!(
+        "cd {} && {DOWNLOAD_FIX}",
+        super::shell::quote(&root.display().to_string())
+    ))
 }
 
 #[cfg(test)]

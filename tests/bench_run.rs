@@ -256,3 +256,45 @@ fn output_paths_that_cannot_be_written_are_refused_before_the_run() {
     // Nothing was run: no result directory was made for a generation.
     assert!(!install.join(".sadfix-bench").exists());
 }
+
+#[test]
+fn enhancer_full_preprocess_and_extra_arguments_reach_inference_and_their_stages_are_followed() {
+    let (code, report, stdout) = bench(
+        &[],
+        &[
+            "--batch-size",
+            "3",
+            "--enhancer",
+            "gfpgan",
+            "--preprocess",
+            "full",
+            "--",
+            "--still",
+        ],
+    );
+    assert!(
+        code == 0 || report.telemetry.gpu != "unavailable",
+        "{stdout}"
+    );
+    let cmd = report.command.join(" ");
+    for passed in [
+        "--batch_size 3",
+        "--enhancer gfpgan",
+        "--preprocess full",
+        "--still",
+    ] {
+        assert!(cmd.contains(passed), "{passed} missing from {cmd}");
+    }
+    let names = report.stage_names();
+    assert_eq!(
+        names[names.len() - 3..],
+        ["video_write", "seamless_clone", "face_enhancer"]
+    );
+    // Both run once per frame: 2 s of audio, 50 frames; the renderer ceil(50 / 3) = 17.
+    assert_eq!(report.stage("seamless_clone").total, Some(50));
+    assert_eq!(report.stage("face_enhancer").total, Some(50));
+    assert_eq!(report.stage("face_renderer").total, Some(17));
+    assert_eq!(report.batch_size_inferred, Some(3));
+    // The final video is the enhanced one, named last.
+    assert!(report.output_video.as_ref().is_some_and(|v| v.exists));
+}

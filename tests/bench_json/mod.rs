@@ -12,6 +12,7 @@ pub struct Report {
     pub replay: Option<Replay>,
     pub simulated: bool,
     pub telemetry: Telemetry,
+    pub command: Vec<String>,
     pub wall_s: f64,
     pub audio_s: Option<f64>,
     pub work_per_audio_s: Option<f64>,

@@ -7,6 +7,7 @@
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
@@ -35,6 +36,39 @@ impl Ending {
     }
 }
 
+/// The process groups of the children alive now. A group of its own keeps a child out of the
+/// terminal's Ctrl-C, so sadfix must end them itself when it is interrupted.
+static LIVE_GROUPS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+
+fn live_groups() -> std::sync::MutexGuard<'static, Vec<libc::pid_t>> {
+    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// SIGKILL every process group sadfix started that is still alive.
+pub fn kill_live_groups() {
+    for &pgid in live_groups().iter() {
+        // SAFETY: killpg only sends a signal; a group already gone gives ESRCH, ignored.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// On Ctrl-C or SIGTERM, end every child's process group, then exit as interrupted (128 +
+/// the signal). For commands whose children have no other way to learn of the interrupt: a
+/// probe stuck in the CUDA driver would otherwise outlive sadfix.
+pub fn end_children_on_interrupt() -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            kill_live_groups();
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
 /// A child in its own process group. Dropping it kills the whole group and reaps the child, so
 /// an early return or a panic never leaves a process behind.
 pub struct GroupChild {
@@ -47,8 +81,12 @@ impl GroupChild {
     /// Spawn `cmd` as the leader of a new process group.
     pub fn spawn(mut cmd: Command) -> io::Result<Self> {
         cmd.process_group(0);
+        // Registered before it can be signalled, so an interrupt never misses it.
+        let mut live = live_groups();
         let child = cmd.spawn()?;
         let pgid = child.id() as libc::pid_t;
+        live.push(pgid);
+        drop(live);
         Ok(GroupChild {
             child,
             pgid,
@@ -123,6 +161,7 @@ impl Drop for GroupChild {
         if self.status.is_none() {
             let _ = self.child.wait();
         }
+        live_groups().retain(|&g| g != self.pgid);
     }
 }
 

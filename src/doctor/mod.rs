@@ -41,6 +41,8 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
     }
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let install = install::locate(global.root.as_deref(), &cwd)?;
+    // The probes run in process groups of their own, out of reach of the terminal's Ctrl-C.
+    crate::process::end_children_on_interrupt().context("cannot set up the Ctrl-C handler")?;
     let env = |var: &str| std::env::var(var).ok();
     // A recorded snapshot instead of NVML, for tests and bug reports; the report says so.
     let gpu = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {

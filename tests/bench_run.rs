@@ -298,3 +298,62 @@ fn enhancer_full_preprocess_and_extra_arguments_reach_inference_and_their_stages
     // The final video is the enhanced one, named last.
     assert!(report.output_video.as_ref().is_some_and(|v| v.exists));
 }
+
+/// The children of `pid`, from /proc.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let parent = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 2..].split(' ').nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if parent == Some(pid) {
+            found.push(child);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_still_ends_a_group_that_ignores_sigterm() {
+    let (_tmp, install) = copy_fixture("sim-install");
+    let bin = assert_cmd::cargo::cargo_bin("sadfix");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(&install)
+        .env("SADTALKER_SIM_SPEED", FAST)
+        .env("SADTALKER_SIM_FAIL", "hang")
+        .args(["bench", "--timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The generation's leader is sadfix's child, and the group is named after it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        if let Some(&pid) = children_of(child.id()).first() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the generation never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Let it reach the hang, which ignores SIGTERM (and has a grandchild that does too).
+    std::thread::sleep(Duration::from_millis(2500));
+    for _ in 0..2 {
+        // SAFETY: signals to the sadfix process this test started.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        group_is_gone(leader),
+        "left behind: {:?}",
+        bench_json::live_members(leader)
+    );
+}

@@ -11,7 +11,7 @@ use crate::install::{choose_python, Install};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -193,16 +193,22 @@ pub fn run(
     observe: &mut dyn FnMut(Event),
 ) -> anyhow::Result<RunRecord> {
     let interrupted = Arc::new(AtomicBool::new(false));
-    let mut ids = Vec::new();
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second Ctrl-C while the group is being ended exits at once.
-        ids.push(signal_hook::flag::register_conditional_shutdown(
-            signal,
-            1,
-            interrupted.clone(),
-        )?);
-        ids.push(signal_hook::flag::register(signal, interrupted.clone())?);
-    }
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
+    let signal_handle = signals.handle();
+    let flag = interrupted.clone();
+    let watcher = std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if flag.swap(true, Ordering::SeqCst) {
+                // A second Ctrl-C while the group is being ended exits at once, but not before
+                // the group is killed: a generation that ignores SIGTERM would outlive sadfix.
+                crate::process::kill_live_groups();
+                std::process::exit(128 + signal);
+            }
+        }
+    });
     let (sources, gpu) = sources();
     let limits = RunLimits {
         timeout: Duration::from_secs_f64(args.timeout),
@@ -213,9 +219,8 @@ pub fn run(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let output = runner::run(plan.command, &limits, sources, observe);
-    for id in ids {
-        signal_hook::low_level::unregister(id);
-    }
+    signal_handle.close();
+    let _ = watcher.join();
     let output = output.map_err(|e| {
         coded(
             ExitCode::RunFailed,

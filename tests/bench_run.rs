@@ -131,9 +131,13 @@ fn a_hang_that_ignores_sigterm_is_killed_at_the_deadline_and_leaves_nothing() {
 
 #[test]
 fn no_face_is_a_failed_run_even_though_sadtalker_exits_0() {
-    let (code, report, _) = bench(&[("SADTALKER_SIM_FAIL", "noface")], &[]);
+    let (code, report, stdout) = bench(&[("SADTALKER_SIM_FAIL", "noface")], &[]);
     assert_eq!(code, 5);
     assert_eq!(report.run.ending.code, Some(0));
+    assert!(
+        stdout.contains("the run FAILED: exited with code 0, but its output shows it failed"),
+        "{stdout}"
+    );
     assert_eq!(report.run.failure_kind.as_deref(), Some("no_face"));
 }
 

@@ -80,10 +80,13 @@ pub fn render(report: &BenchReport) -> String {
     }
     out.push_str(&skipped(report));
     if report.run.failed {
-        out.push_str(&format!(
-            "\nthe run FAILED: {}\n",
+        // SadTalker exits 0 after "No face is detected": the failure is in what it printed.
+        let how = if report.run.ending.succeeded() {
+            "exited with code 0, but its output shows it failed".to_string()
+        } else {
             report.run.ending.describe()
-        ));
+        };
+        out.push_str(&format!("\nthe run FAILED: {how}\n"));
         if let Some(cause) = &report.run.cause {
             out.push_str(&format!("  cause: {cause}\n"));
         }

@@ -43,6 +43,16 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A tick value with as many decimals as its step has (0.2 s steps: "0.6", 5 s steps: "15").
+fn tick_label(value: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil() as usize
+    };
+    format!("{value:.decimals$}")
+}
+
 /// A tick step giving about `n` ticks over `span`.
 fn nice_step(span: f64, n: f64) -> f64 {
     let raw = (span / n).max(1e-9);
@@ -65,10 +75,16 @@ pub fn timeline(report: &BenchReport) -> String {
     let y_max = ((cpu_max - 10.0) / 100.0).ceil().max(1.0) * 100.0;
     // Every provenance line is shown (a replay of a simulated run without NVML has four or
     // more): the plot moves down rather than a line being dropped.
-    let title_lines: Vec<String> = super::bench::provenance(report)
-        .iter()
-        .flat_map(|l| wrap(l, TITLE_WRAP))
-        .collect();
+    let mut title = super::bench::provenance(report);
+    if report.run.failed {
+        // The picture of a failed run must say so without the table.
+        let mut line = format!("the run FAILED: {}", report.run.ending.describe());
+        if let Some(cause) = &report.run.cause {
+            line.push_str(&format!("; {cause}"));
+        }
+        title.push(line);
+    }
+    let title_lines: Vec<String> = title.iter().flat_map(|l| wrap(l, TITLE_WRAP)).collect();
     let top = 44.0 + 16.0 * title_lines.len() as f64 + 4.0;
     let h = top + PLOT_H + BOTTOM;
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, top, top + PLOT_H);
@@ -152,16 +168,19 @@ pub fn timeline(report: &BenchReport) -> String {
         v += ystep;
     }
     let xstep = nice_step(end, 10.0);
-    let mut t = 0.0;
-    while t <= end + 1e-9 {
+    // Multiples of the step, not a running sum: 0.2 added three times is 0.6000000000000001.
+    let mut i = 0u32;
+    while f64::from(i) * xstep <= end + 1e-9 {
+        let t = f64::from(i) * xstep;
         let _ = writeln!(
             s,
-            r#"<line x1="{0:.1}" y1="{y1}" x2="{0:.1}" y2="{1}" stroke="black"/><text x="{0:.1}" y="{2}" text-anchor="middle">{t}</text>"#,
+            r#"<line x1="{0:.1}" y1="{y1}" x2="{0:.1}" y2="{1}" stroke="black"/><text x="{0:.1}" y="{2}" text-anchor="middle">{3}</text>"#,
             x(t),
             y1 + 5.0,
-            y1 + 18.0
+            y1 + 18.0,
+            tick_label(t, xstep)
         );
-        t += xstep;
+        i += 1;
     }
     let _ = writeln!(
         s,
@@ -287,6 +306,21 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_run_says_so_in_the_title() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/traces/cpu-fallback");
+        let mut record = trace::read(&dir).unwrap();
+        record.meta.ending = crate::bench::record::RunEnding::Exited { code: 1 };
+        let report = report_of(&record, &Expectations::builtin(), None, false);
+        let svg = timeline(&report);
+        assert!(
+            svg.contains(">the run FAILED: exited with code 1; inference.py exited with code 1<"),
+            "{svg}"
+        );
+        assert!(!timeline(&replayed("cpu-fallback")).contains("FAILED"));
+    }
+
+    #[test]
     fn every_provenance_line_is_in_the_title_and_the_plot_starts_below_it() {
         let report = replayed("cpu-fallback");
         let svg = timeline(&report);
@@ -309,6 +343,26 @@ mod tests {
             .parse()
             .unwrap();
         assert!(plot_top > last_title_y, "the plot covers the title");
+    }
+
+    #[test]
+    fn tick_labels_are_round_numbers() {
+        assert_eq!(tick_label(0.2 + 0.2 + 0.2, 0.2), "0.6");
+        assert_eq!(tick_label(1.5999999999999999, 0.2), "1.6");
+        assert_eq!(tick_label(15.0, 5.0), "15");
+        assert_eq!(tick_label(0.25, 0.05), "0.25");
+        // A two-second run: every label on the time axis is short.
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/traces/cpu-fallback");
+        let mut record = trace::read(&dir).unwrap();
+        record.meta.wall_s = 2.0;
+        let svg = timeline(&report_of(&record, &Expectations::builtin(), None, false));
+        for label in svg.split(r#"text-anchor="middle">"#).skip(1) {
+            let text = label.split('<').next().unwrap();
+            if text.parse::<f64>().is_ok() {
+                assert!(text.len() <= 4, "tick label {text}");
+            }
+        }
     }
 
     #[test]

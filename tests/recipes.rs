@@ -308,7 +308,7 @@ fn a_new_cuda_timeout_updates_the_bounded_check() {
     let again = plan(&install, &nine).unwrap();
     assert_eq!(again.changes.len(), 1);
     let after = &again.changes[0].after;
-    assert!(after.contains("_sadfix_cuda_available(9) and not args.cpu"));
+    assert!(after.contains("not args.cpu and _sadfix_cuda_available(9)"));
     assert_eq!(after.matches("def _sadfix_cuda_available").count(), 1);
     let bounded: Vec<_> = scan_report(&install)
         .unwrap()

@@ -383,6 +383,15 @@ fn force_gpu_after_cuda_timeout_forces_the_bounded_check() {
             String::from_utf8_lossy(&bounded).contains("_sadfix_cuda_available(5)"),
             "{case}: bounded first"
         );
+        // Scan (and doctor) still see the selection as bounded, not as one to force.
+        let listed = sites(&install);
+        assert!(listed.iter().any(|(_, a)| *a == AlreadyBounded), "{case}");
+        assert!(
+            !listed
+                .iter()
+                .any(|(f, a)| *a == Rewrite && ["A", "B", "C", "D", "E"].contains(&f.as_str())),
+            "{case}: {listed:?}"
+        );
 
         let force = plan(&install, &FORCE).unwrap();
         assert!(force.skipped.is_empty(), "{case}: {:?}", force.skipped);

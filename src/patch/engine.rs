@@ -73,7 +73,11 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
         .filter(|(_, s)| s.action == Action::AlreadyBounded)
         .map(|(at, _)| at.start)
         .collect();
-    sites.retain(|(at, s)| s.action != Action::Rewrite || !bounded.iter().any(|b| at.contains(b)));
+    sites.retain(|(at, s)| {
+        s.action != Action::Rewrite
+            || s.kind != super::site::SiteKind::Device
+            || !bounded.iter().any(|b| at.contains(b))
+    });
     Analysis {
         sites: sites.into_iter().map(|(_, s)| s).collect(),
         fixes,

@@ -187,7 +187,13 @@ fn patch_twice_then_revert_gives_back_the_original_bytes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty(), "no diff the second time");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to do"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "nothing changed: 1 site(s) listed as not edited are left that --force-gpu and --batch-size cannot change (see each note)",
+        "{stderr}"
+    );
 
     let out = sadfix(&root)
         .args(["patch", "--revert", "--json"])
@@ -352,4 +358,74 @@ fn host_app_layouts_are_patched_from_the_host_root() {
     assert_eq!(i.action, Action::ReportOnly);
     let doc = patch_json(&host, &["--cuda-timeout", "5"]);
     assert_eq!(doc.changed[0].fixes[0].recipe, "timeout-sigalrm-wrapper");
+}
+
+/// The last line of a run that changed nothing is true about what is left: a SIGALRM timeout
+/// is not "as asked" under --force-gpu, and the line says what to run.
+#[test]
+fn nothing_changed_names_what_is_left_and_what_to_run() {
+    let (_tmp, root) = copy_fixture("installs/standalone");
+    fs::copy(
+        util::fixtures().join("cases/family-i.py"),
+        root.join("inference.py"),
+    )
+    .unwrap();
+    fs::remove_file(root.join("src/gradio_demo.py")).unwrap();
+    let out = sadfix(&root)
+        .args(["patch", "--force-gpu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(!stderr.contains("already is as asked"), "{stderr}");
+    assert!(last.contains("1 site(s)"), "{stderr}");
+    assert!(last.contains("sadfix patch --cuda-timeout 10"), "{stderr}");
+
+    // Once bounded, --cuda-timeout with the same value has nothing left to do.
+    sadfix(&root)
+        .args(["patch", "--cuda-timeout", "10"])
+        .assert()
+        .code(0);
+    let out = sadfix(&root)
+        .args(["patch", "--cuda-timeout", "10"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().last(),
+        Some("nothing to do: the code already is as asked"),
+        "{stderr}"
+    );
+}
+
+/// --force-gpu after --cuda-timeout forces the bounded check (it is no "nothing to do"), and
+/// one revert gives back the bytes from before the first patch.
+#[test]
+fn force_gpu_after_cuda_timeout_then_revert() {
+    let (_tmp, root) = copy_fixture("installs/standalone");
+    let before = snapshot(&root);
+    let bounded = patch_json(&root, &["--cuda-timeout", "10"]);
+    assert_eq!(
+        changed_files(&bounded),
+        ["inference.py", "src/gradio_demo.py"]
+    );
+    let forced = patch_json(&root, &["--force-gpu"]);
+    assert_eq!(
+        changed_files(&forced),
+        ["inference.py", "src/gradio_demo.py"]
+    );
+    for file in ["inference.py", "src/gradio_demo.py"] {
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        assert!(!text.contains("_sadfix_cuda_available"), "{file}:\n{text}");
+    }
+    let again = patch_json(&root, &["--force-gpu"]);
+    assert!(again.changed.is_empty());
+    let out = sadfix(&root)
+        .args(["patch", "--revert", "--json"])
+        .output()
+        .unwrap();
+    let doc: RevertDocument = json(&out.stdout);
+    assert_eq!(doc.outcome.restored.len(), 2);
+    assert_eq!(snapshot(&root), before);
 }

@@ -308,7 +308,7 @@ fn a_new_cuda_timeout_updates_the_bounded_check() {
     let again = plan(&install, &nine).unwrap();
     assert_eq!(again.changes.len(), 1);
     let after = &again.changes[0].after;
-    assert!(after.contains("_sadfix_cuda_available(9) and not args.cpu"));
+    assert!(after.contains("not args.cpu and _sadfix_cuda_available(9)"));
     assert_eq!(after.matches("def _sadfix_cuda_available").count(), 1);
     let bounded: Vec<_> = scan_report(&install)
         .unwrap()
@@ -349,4 +349,90 @@ fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
     let full = sites(false);
     assert!(full.len() > 25);
     assert_eq!(sites(true), full);
+}
+
+/// The bytes `options` make of `original` on a fresh install.
+fn patched(original: &[u8], options: &PatchOptions) -> Vec<u8> {
+    let (_tmp, install) = install_with(original);
+    commit(&install, &plan(&install, options).unwrap()).unwrap();
+    fs::read(install.root.join("inference.py")).unwrap()
+}
+
+/// `--force-gpu` after `--cuda-timeout` forces the bounded checks as it forces the original
+/// ones, and takes out the helper nothing calls any more: the result is what `--force-gpu`
+/// makes of the original, and revert still gives back the bytes from before the first patch.
+#[test]
+fn force_gpu_after_cuda_timeout_forces_the_bounded_check() {
+    for case in [
+        "family-a.py",
+        "family-a-reversed.py",
+        "family-b.py",
+        "family-c.py",
+        "family-d.py",
+        "family-e.py",
+        "tabs.py",
+        "crlf-d.py",
+        "bom.py",
+    ] {
+        let original = fs::read(util::fixtures().join("cases").join(case)).unwrap();
+        let (_tmp, install) = install_with(&original);
+        let file = install.root.join("inference.py");
+        commit(&install, &plan(&install, &TIMEOUT5).unwrap()).unwrap();
+        let bounded = fs::read(&file).unwrap();
+        assert!(
+            String::from_utf8_lossy(&bounded).contains("_sadfix_cuda_available(5)"),
+            "{case}: bounded first"
+        );
+        // Scan (and doctor) still see the selection as bounded, not as one to force.
+        let listed = sites(&install);
+        assert!(listed.iter().any(|(_, a)| *a == AlreadyBounded), "{case}");
+        assert!(
+            !listed
+                .iter()
+                .any(|(f, a)| *a == Rewrite && ["A", "B", "C", "D", "E"].contains(&f.as_str())),
+            "{case}: {listed:?}"
+        );
+
+        let force = plan(&install, &FORCE).unwrap();
+        assert!(force.skipped.is_empty(), "{case}: {:?}", force.skipped);
+        assert_eq!(force.changes.len(), 1, "{case}: --force-gpu changes it");
+        commit(&install, &force).unwrap();
+        let forced = fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&forced).contains("_sadfix_cuda_available"),
+            "{case}: no call and no helper left:\n{}",
+            String::from_utf8_lossy(&forced)
+        );
+        assert_eq!(
+            visible(&forced),
+            visible(&patched(&original, &FORCE)),
+            "{case}: the same as forcing the original"
+        );
+        assert_eq!(Source::parse(&forced).unwrap().syntax_error(), None);
+
+        let again = plan(&install, &FORCE).unwrap();
+        assert!(again.changes.is_empty(), "{case}: a second --force-gpu");
+        revert(&install, false).unwrap();
+        assert_eq!(fs::read(&file).unwrap(), original, "{case}: revert");
+    }
+}
+
+/// A helper still called elsewhere in the file (a SIGALRM wrapper's bounded call, which
+/// `--force-gpu` does not edit) stays.
+#[test]
+fn force_gpu_keeps_the_helper_while_a_bounded_call_remains() {
+    let wrapper = fs::read_to_string(util::fixtures().join("cases/family-i.py")).unwrap();
+    let selection = "\nif torch.cuda.is_available() and not args.cpu:\n    args.device = \"cuda\"\nelse:\n    args.device = \"cpu\"\n";
+    let original = format!("{wrapper}{selection}");
+    let (_tmp, install) = install_with(original.as_bytes());
+    let file = install.root.join("inference.py");
+    commit(&install, &plan(&install, &TIMEOUT5).unwrap()).unwrap();
+    commit(&install, &plan(&install, &FORCE).unwrap()).unwrap();
+    let forced = fs::read_to_string(&file).unwrap();
+    assert!(forced.contains("\nif not args.cpu:\n"), "{forced}");
+    assert!(forced.contains("= _sadfix_cuda_available(5)"), "{forced}");
+    assert_eq!(forced.matches("def _sadfix_cuda_available").count(), 1);
+    assert!(plan(&install, &FORCE).unwrap().changes.is_empty());
+    revert(&install, false).unwrap();
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
 }

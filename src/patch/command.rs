@@ -82,7 +82,7 @@ pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> 
             &planned,
             report::color_enabled(),
         ))?;
-        for line in report::patch::summary(&doc) {
+        for line in report::patch::summary(&doc, &options) {
             report::note(&line);
         }
     }

@@ -7,7 +7,7 @@ use super::matcher;
 use super::options::PatchOptions;
 use super::recipe::{Applicability, Catalog};
 use super::rewrite;
-use super::site::Site;
+use super::site::{Action, Site};
 use super::source::Source;
 use std::path::Path;
 
@@ -20,7 +20,7 @@ pub struct Analysis {
 /// Run every recipe over `src`. Sites come from listed recipes; fixes from recipes whose
 /// option is requested.
 pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptions) -> Analysis {
-    let mut sites: Vec<(usize, Site)> = Vec::new();
+    let mut sites: Vec<(std::ops::Range<usize>, Site)> = Vec::new();
     let mut fixes = Vec::new();
     let wants = |r: &super::recipe::Recipe| r.option.is_some_and(|o| options.wants(o));
     let buckets = matcher::find_all(catalog, src, &|r| r.listed || wants(r));
@@ -37,7 +37,7 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
                     .map(|n| one_line(src.node_text(n)))
                     .unwrap_or_default();
                 sites.push((
-                    site_node.start_byte(),
+                    site_node.byte_range(),
                     Site {
                         file: rel.to_path_buf(),
                         line,
@@ -64,8 +64,20 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
         }
     }
     // One site per place and kind: the first recipe (in catalog order) names it.
-    sites.sort_by_key(|(byte, s)| (*byte, s.kind == super::site::SiteKind::BatchSize));
-    sites.dedup_by(|a, b| a.0 == b.0 && a.1.kind == b.1.kind);
+    sites.sort_by_key(|(at, s)| (at.start, s.kind == super::site::SiteKind::BatchSize));
+    sites.dedup_by(|a, b| a.0.start == b.0.start && a.1.kind == b.1.kind);
+    // A selection whose check sadfix already bounded is listed once, as bounded (what scan and
+    // doctor report); --force-gpu still rewrites it.
+    let bounded: Vec<usize> = sites
+        .iter()
+        .filter(|(_, s)| s.action == Action::AlreadyBounded)
+        .map(|(at, _)| at.start)
+        .collect();
+    sites.retain(|(at, s)| {
+        s.action != Action::Rewrite
+            || s.kind != super::site::SiteKind::Device
+            || !bounded.iter().any(|b| at.contains(b))
+    });
     Analysis {
         sites: sites.into_iter().map(|(_, s)| s).collect(),
         fixes,
@@ -106,6 +118,12 @@ pub fn fix(src: &Source, fixes: Vec<Fix>) -> Applied {
                 .flat_map(|f| f.edits.clone())
                 .collect();
             applied.text = edit::splice(&src.text, keep);
+        }
+    }
+    if !applied.applied.is_empty() && helper::present(src) {
+        let fixed = src.reparse(applied.text.clone());
+        if let Some(edit) = helper::removal(&fixed) {
+            applied.text = edit::splice(&fixed.text, vec![edit]);
         }
     }
     applied

@@ -95,6 +95,56 @@ pub fn insertion(src: &Source) -> Edit {
     }
 }
 
+/// The edit that takes the helper out again when no code refers to it any more (e.g. after
+/// `--force-gpu` replaced every bounded check), with the blank lines `insertion` put around it,
+/// so forcing bounded code gives the same text as forcing the original. `None` while it is used
+/// or when the file does not define it.
+pub fn removal(src: &Source) -> Option<Edit> {
+    let root = src.tree.root_node();
+    let mut cursor = root.walk();
+    let def = root.named_children(&mut cursor).find(|n| {
+        n.kind() == "function_definition"
+            && n.child_by_field_name("name")
+                .is_some_and(|name| src.node_text(name) == NAME)
+    })?;
+    if refers_to_helper(src, root, def.id()) {
+        return None;
+    }
+    let nl = src.newline();
+    let gap = nl.repeat(3);
+    let (start, end) = (def.start_byte(), def.end_byte());
+    let range = if src.text[..start].ends_with(&gap) {
+        start - gap.len()..end
+    } else if start == 0 && src.text[end..].starts_with(&gap) {
+        0..end + gap.len()
+    } else {
+        let line_start = src.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let after = if src.text[end..].starts_with(nl) {
+            nl.len()
+        } else {
+            0
+        };
+        line_start..end + after
+    };
+    Some(Edit::new(range, ""))
+}
+
+/// Whether any identifier outside the helper's own definition names the helper.
+fn refers_to_helper(src: &Source, root: tree_sitter::Node<'_>, def: usize) -> bool {
+    let mut cursor = root.walk();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.id() == def {
+            continue;
+        }
+        if node.kind() == "identifier" && src.node_text(node) == NAME {
+            return true;
+        }
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +182,26 @@ mod tests {
         let edit = insertion(&src);
         assert!(edit.replacement.contains("\r\n\timport subprocess"));
         assert!(!edit.replacement.contains("\n    "));
+    }
+
+    #[test]
+    fn removal_undoes_insertion_once_nothing_calls_it() {
+        for text in [
+            "import torch\n\nx = 1\n",
+            "x = 1\n",
+            "import torch\r\nif x:\r\n\tpass\r\n",
+        ] {
+            let src = Source::parse(text.as_bytes()).unwrap();
+            let with = super::super::edit::splice(&src.text, vec![insertion(&src)]);
+            let with = src.reparse(with);
+            let edit = removal(&with).expect("an unused helper is removed");
+            assert_eq!(super::super::edit::splice(&with.text, vec![edit]), text);
+        }
+        let used = Source::parse(b"import torch\n\nok = _sadfix_cuda_available(5)\n").unwrap();
+        let used = used.reparse(super::super::edit::splice(
+            &used.text,
+            vec![insertion(&used)],
+        ));
+        assert!(removal(&used).is_none());
     }
 }

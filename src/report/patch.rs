@@ -4,7 +4,7 @@
 use super::scan::action_label;
 use crate::patch::outcome::{Mode, PatchDocument, RevertDocument};
 use crate::patch::plan::Plan;
-use crate::patch::{Action, Applicability};
+use crate::patch::{Action, Applicability, PatchOptions, Site, SiteKind};
 use similar::TextDiff;
 
 /// The unified diff of every change, `a/` and `b/` prefixed like git's.
@@ -48,7 +48,7 @@ fn paint(line: &str, color: bool) -> String {
 }
 
 /// The lines after the diff: what changed, what was skipped, what is reported only.
-pub fn summary(doc: &PatchDocument) -> Vec<String> {
+pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
     let mut lines = Vec::new();
     let verb = if doc.mode == Mode::Apply {
         "patched"
@@ -102,7 +102,7 @@ pub fn summary(doc: &PatchDocument) -> Vec<String> {
     }
     let n = doc.changed.len();
     lines.push(match (doc.mode, n) {
-        (_, 0) => "nothing to do: the code already is as asked".into(),
+        (_, 0) => nothing_changed(doc, options),
         (Mode::Apply, _) => {
             format!("patched {n} file(s); backups in .sadfix/ (undo: sadfix patch --revert)")
         }
@@ -115,6 +115,56 @@ pub fn summary(doc: &PatchDocument) -> Vec<String> {
         );
     }
     lines
+}
+
+/// The last line when no file changes: "already as asked" only when nothing the options are
+/// about is left (a skipped fix, or a site they cannot edit, such as a SIGALRM timeout under
+/// `--force-gpu` or non-PyTorch code); otherwise what is left and what to run.
+fn nothing_changed(doc: &PatchDocument, options: &PatchOptions) -> String {
+    let left: Vec<&Site> = doc
+        .sites
+        .iter()
+        .filter(|s| matches!(s.action, Action::ReportOnly | Action::Unsupported))
+        .filter(|s| match s.kind {
+            SiteKind::Device => options.force_gpu || options.cuda_timeout.is_some(),
+            SiteKind::BatchSize => options.batch_size.is_some(),
+        })
+        .collect();
+    if left.is_empty() && doc.skipped.is_empty() {
+        return "nothing to do: the code already is as asked".into();
+    }
+    let mut parts = Vec::new();
+    if !doc.skipped.is_empty() {
+        parts.push(format!("{} fix(es) skipped (see above)", doc.skipped.len()));
+    }
+    if !left.is_empty() {
+        parts.push(format!(
+            "{} site(s) listed as not edited are left that {} cannot change (see each note)",
+            left.len(),
+            flags(options)
+        ));
+        if options.cuda_timeout.is_none() && left.iter().any(|s| s.family == "I") {
+            parts.push(
+                "run `sadfix patch --cuda-timeout 10` for the SIGALRM timeout (family I)".into(),
+            );
+        }
+    }
+    format!("nothing changed: {}", parts.join("; "))
+}
+
+/// The patch flags given, as the user typed them.
+fn flags(options: &PatchOptions) -> String {
+    let mut given = Vec::new();
+    if options.force_gpu {
+        given.push("--force-gpu");
+    }
+    if options.batch_size.is_some() {
+        given.push("--batch-size");
+    }
+    if options.cuda_timeout.is_some() {
+        given.push("--cuda-timeout");
+    }
+    given.join(" and ")
 }
 
 /// What `--revert` did (stdout).
@@ -137,4 +187,89 @@ pub fn render_revert(doc: &RevertDocument) -> String {
         out.push_str("nothing to revert: sadfix has not changed this install\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::outcome::InstallSummary;
+    use crate::patch::plan::FixSummary;
+    use std::path::PathBuf;
+
+    fn doc(sites: Vec<Site>, skipped: Vec<FixSummary>) -> PatchDocument {
+        PatchDocument {
+            schema_version: 1,
+            install: InstallSummary {
+                root: PathBuf::from("/x"),
+                layout: "standalone".into(),
+                host: None,
+            },
+            mode: Mode::Apply,
+            written: false,
+            changed: Vec::new(),
+            skipped,
+            sites,
+            unparsed: Vec::new(),
+            compile_checked: true,
+        }
+    }
+
+    fn site(kind: SiteKind, family: &str, action: Action) -> Site {
+        Site {
+            file: PathBuf::from("inference.py"),
+            line: 3,
+            kind,
+            family: family.into(),
+            value: String::new(),
+            action,
+            recipe: None,
+            note: String::new(),
+        }
+    }
+
+    const FORCE: PatchOptions = PatchOptions {
+        force_gpu: true,
+        batch_size: None,
+        cuda_timeout: None,
+    };
+
+    fn last(doc: &PatchDocument, options: &PatchOptions) -> String {
+        summary(doc, options).pop().unwrap()
+    }
+
+    #[test]
+    fn already_as_asked_only_when_nothing_is_left() {
+        let settled = doc(
+            vec![
+                site(SiteKind::Device, "H", Action::AlreadyForced),
+                // A batch-size shape is not what --force-gpu is about.
+                site(SiteKind::BatchSize, "parameter", Action::ReportOnly),
+            ],
+            Vec::new(),
+        );
+        assert_eq!(
+            last(&settled, &FORCE),
+            "nothing to do: the code already is as asked"
+        );
+        let k = doc(
+            vec![site(SiteKind::Device, "K", Action::Unsupported)],
+            Vec::new(),
+        );
+        let line = last(&k, &FORCE);
+        assert!(line.starts_with("nothing changed: 1 site(s)"), "{line}");
+        assert!(line.ends_with("that --force-gpu cannot change (see each note)"));
+        let skipped = doc(
+            Vec::new(),
+            vec![FixSummary {
+                file: PathBuf::from("inference.py"),
+                line: 3,
+                recipe: "device-cuda-and-not-cpu".into(),
+                applicability: Applicability::Safe,
+            }],
+        );
+        assert_eq!(
+            last(&skipped, &FORCE),
+            "nothing changed: 1 fix(es) skipped (see above)"
+        );
+    }
 }

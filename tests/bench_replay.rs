@@ -39,18 +39,7 @@ fn the_synthetic_gpu_trace_passes_and_says_it_is_synthetic() {
         .unwrap()
         .contains("synthetic"));
     assert!(stdout.contains("REPLAY of a SYNTHETIC trace"), "{stdout}");
-    assert_eq!(
-        report.stage_names(),
-        [
-            "load",
-            "preprocess",
-            "extract_3dmm",
-            "mel",
-            "audio2coeff",
-            "face_renderer",
-            "video_write"
-        ]
-    );
+    assert_eq!(report.stage_names(), bench_json::CLI_STAGES);
     assert_eq!(report.batch_size_inferred, Some(2));
     assert_eq!(report.audio_s, Some(11.0));
     let renderer = report.stage("face_renderer");

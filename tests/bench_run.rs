@@ -40,18 +40,7 @@ fn a_run_of_the_simulated_install_gives_every_stage_and_the_right_counts() {
     assert_eq!(report.mode, "run");
     assert!(report.simulated);
     assert!(stdout.contains("SIMULATED install"), "{stdout}");
-    assert_eq!(
-        report.stage_names(),
-        [
-            "load",
-            "preprocess",
-            "extract_3dmm",
-            "mel",
-            "audio2coeff",
-            "face_renderer",
-            "video_write"
-        ]
-    );
+    assert_eq!(report.stage_names(), bench_json::CLI_STAGES);
     // 2 s of audio: N = 50 frames; batch size 4 gives ceil(50 / 4) = 13 renderer batches.
     assert_eq!(report.audio_s, Some(2.0));
     assert_eq!(report.stage("mel").total, Some(50));

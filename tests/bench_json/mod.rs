@@ -141,3 +141,14 @@ pub fn group_is_gone(pgid: u32) -> bool {
     }
     false
 }
+
+/// The stages of a plain CLI run (no enhancer, crop preprocessing), in order.
+pub const CLI_STAGES: [&str; 7] = [
+    "load",
+    "preprocess",
+    "extract_3dmm",
+    "mel",
+    "audio2coeff",
+    "face_renderer",
+    "video_write",
+];

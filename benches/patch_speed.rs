@@ -104,9 +104,11 @@ fn main() {
             "`sadfix scan --json` end to end (process, recipes, scan, JSON): {}",
             ms(cli_scan)
         );
-        let cli_patch = median(10, || {
-            let ok = Command::new(&bin)
-                .args([
+        // `PATH=/nonexistent` leaves no python3 to find, so no `py_compile` runs.
+        let patch_check = |path: Option<&str>| {
+            median(10, || {
+                let mut cmd = Command::new(&bin);
+                cmd.args([
                     "patch",
                     "--force-gpu",
                     "--batch-size",
@@ -114,30 +116,17 @@ fn main() {
                     "--check",
                     "--root",
                 ])
-                .arg(&root)
-                .output()
-                .expect("run sadfix")
-                .status;
-            assert_eq!(ok.code(), Some(1));
-        });
+                .arg(&root);
+                if let Some(path) = path {
+                    cmd.env("PATH", path);
+                }
+                let status = cmd.output().expect("run sadfix").status;
+                assert_eq!(status.code(), Some(1));
+            })
+        };
+        let cli_patch = patch_check(None);
         println!("`sadfix patch --force-gpu --batch-size 4 --check` end to end (includes py_compile): {}", ms(cli_patch));
-        let no_compile = median(10, || {
-            let ok = Command::new(&bin)
-                .args([
-                    "patch",
-                    "--force-gpu",
-                    "--batch-size",
-                    "4",
-                    "--check",
-                    "--root",
-                ])
-                .arg(&root)
-                .env("PATH", "/nonexistent")
-                .output()
-                .expect("run sadfix")
-                .status;
-            assert_eq!(ok.code(), Some(1));
-        });
+        let no_compile = patch_check(Some("/nonexistent"));
         println!(
             "the same without python3 on PATH (no py_compile): {}",
             ms(no_compile)

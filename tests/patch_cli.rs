@@ -233,42 +233,38 @@ fn revert_refuses_a_file_changed_since_sadfix_wrote_it_unless_forced() {
     assert_eq!(fs::read(root.join("inference.py")).unwrap(), original);
 }
 
-#[test]
-fn a_read_only_file_is_refused_and_nothing_changes() {
+/// Make `rel` read-only with `mode`, run `patch --force-gpu`, and check it is refused (exit 4)
+/// with nothing written, not even the journal; returns stderr.
+fn refused_when_read_only(rel: &str, mode: u32) -> String {
     let (_tmp, root) = copy_fixture("installs/standalone");
     let before = snapshot(&root);
-    chmod(&root.join("src/gradio_demo.py"), 0o444);
+    let target = root.join(rel);
+    let writable = fs::metadata(&target).unwrap().permissions().mode();
+    chmod(&target, mode);
     let out = sadfix(&root)
         .args(["patch", "--force-gpu"])
         .output()
         .unwrap();
+    chmod(&target, writable);
     assert_eq!(out.status.code(), Some(4));
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(snapshot(&root), before, "no file was written");
+    assert!(!root.join(".sadfix/journal.json").exists());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_read_only_file_is_refused_and_nothing_changes() {
+    let err = refused_when_read_only("src/gradio_demo.py", 0o444);
     assert!(
         err.contains("src/gradio_demo.py: is read-only") && err.contains("chmod"),
         "{err}"
     );
-    assert_eq!(
-        snapshot(&root),
-        before,
-        "inference.py was not written either"
-    );
-    assert!(!root.join(".sadfix/journal.json").exists());
 }
 
 #[test]
 fn a_read_only_directory_is_refused_and_nothing_changes() {
-    let (_tmp, root) = copy_fixture("installs/standalone");
-    let before = snapshot(&root);
-    chmod(&root.join("src"), 0o555);
-    let out = sadfix(&root)
-        .args(["patch", "--force-gpu"])
-        .output()
-        .unwrap();
-    chmod(&root.join("src"), 0o755);
-    assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/src: is read-only"));
-    assert_eq!(snapshot(&root), before);
+    let err = refused_when_read_only("src", 0o555);
+    assert!(err.contains("/src: is read-only"), "{err}");
 }
 
 #[test]

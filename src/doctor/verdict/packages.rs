@@ -37,16 +37,21 @@ pub fn major_minor(version: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// The skip every package check gives when the facts probe did not answer.
+fn versions_unknown(id: &str) -> Check {
+    Check::new(
+        id,
+        Area::Packages,
+        Status::Skip,
+        "package versions unknown (see python.interpreter)",
+    )
+}
+
 /// `packages.numpy`: SadTalker pins 1.23.4; >= 1.24 removes `np.float`, 2.x breaks at import.
 pub fn check_numpy(g: &Gathered) -> Check {
     let id = "packages.numpy";
     if g.facts().is_none() {
-        return Check::new(
-            id,
-            Area::Packages,
-            Status::Skip,
-            "package versions unknown (see python.interpreter)",
-        );
+        return versions_unknown(id);
     }
     let fix = format!("{} -m pip install numpy==1.23.4", g.python_cmd());
     let Some(version) = g.package("numpy") else {
@@ -105,12 +110,7 @@ pub fn unguarded_import(file: &Degradations) -> Option<(usize, &str)> {
 pub fn check_basicsr(g: &Gathered) -> Check {
     let id = "packages.basicsr";
     let Some(facts) = g.facts() else {
-        return Check::new(
-            id,
-            Area::Packages,
-            Status::Skip,
-            "package versions unknown (see python.interpreter)",
-        );
+        return versions_unknown(id);
     };
     let Some(version) = g.package("basicsr") else {
         return Check::new(
@@ -168,12 +168,7 @@ pub fn check_basicsr(g: &Gathered) -> Check {
 pub fn check_versions(g: &Gathered) -> Check {
     let id = "packages.versions";
     if g.facts().is_none() {
-        return Check::new(
-            id,
-            Area::Packages,
-            Status::Skip,
-            "package versions unknown (see python.interpreter)",
-        );
+        return versions_unknown(id);
     }
     let (found, missing): (Vec<&str>, Vec<&str>) = REQUIRED
         .iter()

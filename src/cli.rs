@@ -144,7 +144,19 @@ pub struct BenchArgs {
     /// Fail the GPU expectations when no GPU telemetry is available instead of skipping them.
     #[arg(long)]
     pub require_gpu: bool,
-    /// Arguments passed verbatim to inference.py.
+    /// Run the host's own command (given after --) instead of the install's inference.py.
+    #[arg(long, conflicts_with_all = ["replay", "attach"])]
+    pub exec: bool,
+    /// Watch a generation already running in process PID (and its tree); signals nothing.
+    #[arg(long, value_name = "PID", conflicts_with = "replay")]
+    pub attach: Option<u32>,
+    /// With --attach: stop watching after this many seconds (default: when PID exits, or Ctrl-C).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Follow a log file the host writes, as `tail -F` does (repeatable; `*` and `?` allowed).
+    #[arg(long, value_name = "FILE")]
+    pub log: Vec<String>,
+    /// Arguments passed verbatim to inference.py; with --exec, the command to run.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,
 }

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod exit;
 pub mod gpu;
 pub mod install;
+pub mod interrupt;
 pub mod patch;
 pub mod process;
 pub mod report;

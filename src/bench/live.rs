@@ -1,19 +1,21 @@
 //! A live generation: the inference command built from the install and the flags, the media
 //! defaults, the telemetry sources, Ctrl-C handling, and the `RunRecord` that comes out.
 
+use super::census::Census;
 use super::media;
-use super::record::{GpuSourceInfo, Origin, RunMeta, RunRecord, TRACE_VERSION};
-use super::runner::{self, Event, RunLimits};
+use super::options::{BenchOptions, Generation};
+use super::record::{GpuSourceInfo, RunRecord};
+use super::runner::Event;
 use super::telemetry::{NvmlSource, ProcessSource, TelemetrySource};
-use crate::cli::BenchArgs;
 use crate::exit::{coded, ExitCode};
 use crate::install::{choose_python, Install};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use super::started::Started;
 
 /// SadTalker's own default example media, tried before any other file in the folder.
 const DEFAULT_AUDIO: &[&str] = &["bus_chinese.wav"];
@@ -32,7 +34,7 @@ pub struct Plan {
 /// Where each run's results go: a fresh directory under `.sadfix-bench/` in the working directory.
 pub const RESULTS: &str = ".sadfix-bench";
 
-pub fn plan(install: &Install, args: &BenchArgs, cwd: &Path) -> anyhow::Result<Plan> {
+pub fn plan(install: &Install, args: &Generation, cwd: &Path) -> anyhow::Result<Plan> {
     let script = install.inference_script().ok_or_else(|| {
         coded(
             ExitCode::NoInstall,
@@ -164,7 +166,16 @@ fn media_file(
 
 /// The telemetry sources for a live run, and what is known about the GPU source.
 pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
-    let mut sources: Vec<Box<dyn TelemetrySource>> = vec![Box::new(ProcessSource::default())];
+    sources_with(ProcessSource::default())
+}
+
+/// The telemetry sources of a run whose processes `census` keeps track of.
+pub fn sources_for(census: Arc<Mutex<Census>>) -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
+    sources_with(ProcessSource::for_run(census))
+}
+
+fn sources_with(process: ProcessSource) -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
+    let mut sources: Vec<Box<dyn TelemetrySource>> = vec![Box::new(process)];
     let info = match crate::gpu::open() {
         Ok(nvml) => {
             let source = NvmlSource::new(nvml);
@@ -189,77 +200,32 @@ pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
 pub fn run(
     plan: Plan,
     install: &Install,
-    args: &BenchArgs,
+    options: &BenchOptions,
     observe: &mut dyn FnMut(Event),
 ) -> anyhow::Result<RunRecord> {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])?;
-    let signal_handle = signals.handle();
-    let flag = interrupted.clone();
-    let watcher = std::thread::spawn(move || {
-        for signal in signals.forever() {
-            if flag.swap(true, Ordering::SeqCst) {
-                // A second Ctrl-C while the group is being ended exits at once, but not before
-                // the group is killed: a generation that ignores SIGTERM would outlive sadfix.
-                crate::process::kill_live_groups();
-                std::process::exit(128 + signal);
-            }
-        }
-    });
-    let (sources, gpu) = sources();
-    let limits = RunLimits {
-        timeout: Duration::from_secs_f64(args.timeout),
-        interval: Duration::from_millis(args.interval),
-        interrupted,
+    let batch_size = match &options.target {
+        super::options::Target::Install(g) => g.batch_size,
+        _ => None,
     };
-    let started_unix_s = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let output = runner::run(plan.command, &limits, sources, observe);
-    signal_handle.close();
-    let _ = watcher.join();
-    let output = output.map_err(|e| {
-        coded(
-            ExitCode::RunFailed,
-            format!("cannot start {}: {e}", plan.argv[0]),
-        )
-    })?;
+    let mut started = Started::now(plan.command, plan.argv, options, None)?;
+    let output = started.run(observe)?;
     let timeline = super::stages::parse(&output.lines, output.wall_s);
     let ffprobe = crate::install::on_path("ffprobe");
     let output_video = timeline.output_video.as_ref().map(|named| {
         let path = install.root.join(named);
         media::probe_video(&path, ffprobe.as_deref())
     });
-    Ok(RunRecord {
-        meta: RunMeta {
-            trace_version: TRACE_VERSION,
-            origin: Origin::Recorded,
-            note: plan.audio_note,
-            sadfix_version: env!("CARGO_PKG_VERSION").to_string(),
-            started_unix_s,
-            command: plan.argv,
-            install: Some(install.root.display().to_string()),
-            audio: Some(plan.audio.display().to_string()),
-            audio_s: plan.audio_s,
-            batch_size: args.batch_size,
-            interval_ms: args.interval,
-            gpu,
-            child_pid: Some(output.child_pid),
-            wall_s: output.wall_s,
-            ending: output.ending,
-            output_video,
-            sadfix_cpu_s: own_cpu_seconds(),
-        },
-        lines: output.lines,
-        samples: output.samples,
-    })
+    let mut record = started.record(output, output_video);
+    record.meta.note = plan.audio_note;
+    record.meta.install = Some(install.root.display().to_string());
+    record.meta.audio = Some(plan.audio.display().to_string());
+    record.meta.audio_s = plan.audio_s;
+    record.meta.batch_size = batch_size;
+    Ok(record)
 }
 
 /// CPU time of this process, all threads (getrusage RUSAGE_SELF): what following a run costs.
-fn own_cpu_seconds() -> Option<f64> {
+pub(crate) fn own_cpu_seconds() -> Option<f64> {
     // SAFETY: getrusage writes into the zeroed struct we own; it has no other effect.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();

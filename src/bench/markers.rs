@@ -191,11 +191,57 @@ pub const FAILURE_TELLS: &[FailureTell] = &[
     },
 ];
 
-/// The bar entry for a description, if SadTalker prints it.
+/// The bar entry for a description, if SadTalker prints it. A host may put its own prefix in
+/// front (`12:00:01 INFO [SadTalker] Face Renderer`): the description is what the text ends
+/// with, after a non-alphanumeric character.
 pub fn bar_stage(desc: &str) -> Option<(StageId, Option<StageId>)> {
     BARS.iter()
-        .find(|(d, _, _)| d.eq_ignore_ascii_case(desc))
+        .find(|(d, _, _)| ends_with_word(desc, d))
         .map(|&(_, stage, after)| (stage, after))
+}
+
+fn ends_with_word(text: &str, word: &str) -> bool {
+    let Some(cut) = text.len().checked_sub(word.len()) else {
+        return false;
+    };
+    let (head, tail) = (&text.as_bytes()[..cut], &text.as_bytes()[cut..]);
+    tail.eq_ignore_ascii_case(word.as_bytes())
+        && head.last().is_none_or(|b| !b.is_ascii_alphanumeric())
+}
+
+/// The line without terminal escapes (colours, cursor moves) a host or a logger added.
+pub fn clean(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\u{1b}') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            // CSI: parameters, then one final byte in @..~.
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC: up to BEL or ESC \.
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The stage a print line opens, if any.
@@ -226,6 +272,21 @@ mod tests {
         for stage in StageId::ALL {
             assert_eq!(StageId::from_key(stage.key()), Some(stage));
         }
+    }
+
+    #[test]
+    fn bars_are_found_behind_a_host_prefix_and_colours() {
+        assert_eq!(
+            bar_stage("2026-12-02 10:00:01,123 INFO [SadTalker] Face Renderer"),
+            Some((StageId::FaceRenderer, Some(StageId::VideoWrite)))
+        );
+        assert_eq!(bar_stage("mel").map(|b| b.0), Some(StageId::Mel));
+        // Not a word boundary: another program's bar.
+        assert_eq!(bar_stage("camel"), None);
+        assert_eq!(
+            clean("\u{1b}[32m[SadTalker]\u{1b}[0m mel:: 100%|\u{1b}]0;title\u{7}##|"),
+            "[SadTalker] mel:: 100%|##|"
+        );
     }
 
     #[test]

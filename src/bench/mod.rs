@@ -4,17 +4,23 @@
 //! raw output -> `RunRecord` (live or replayed) -> `Timeline` (stages) -> `BenchReport`
 //! (figures and verdicts) -> `report::bench` / `report::svg`.
 
+pub mod census;
 pub mod expect;
+pub mod follow;
 pub mod judge;
+pub mod lines;
 pub mod live;
 pub mod markers;
 pub mod media;
+mod message;
+pub mod options;
 pub mod outcome;
 pub mod record;
 pub mod runner;
 pub mod sampler;
 pub mod source;
 pub mod stages;
+pub mod started;
 pub mod summary;
 pub mod telemetry;
 pub mod tqdm;
@@ -25,10 +31,11 @@ use crate::exit::{coded, ExitCode};
 use crate::report;
 use anyhow::Context;
 use expect::Expectations;
+use options::{BenchOptions, Target};
 use outcome::{build, BenchReport, Build};
 use record::RunRecord;
 use runner::Event;
-use source::{LiveRun, RunSource, TraceReplay};
+use source::{AttachRun, ExecRun, LiveRun, RunSource, TraceReplay};
 use stages::StageParser;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -38,26 +45,38 @@ use std::time::{Duration, Instant};
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 pub fn command(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    check_args(args)?;
-    let expectations = match &args.expect {
+    let options =
+        BenchOptions::from_args(args).map_err(|e| coded(ExitCode::Usage, e.to_string()))?;
+    run(global, &options)
+}
+
+/// `bench` with its options checked.
+pub fn run(global: &GlobalArgs, options: &BenchOptions) -> anyhow::Result<ExitCode> {
+    let expectations = match &options.expect {
         Some(path) => {
             Expectations::load(path).map_err(|e| coded(ExitCode::Usage, e.to_string()))?
         }
         None => Expectations::builtin(),
     };
-    let mut source: Box<dyn RunSource + '_> = match &args.replay {
-        Some(dir) => Box::new(TraceReplay { dir: dir.clone() }),
-        None => Box::new(LiveRun { global, args }),
+    let mut source: Box<dyn RunSource + '_> = match &options.target {
+        Target::Replay { dir } => Box::new(TraceReplay { dir: dir.clone() }),
+        Target::Install(generation) => Box::new(LiveRun {
+            global,
+            options,
+            generation,
+        }),
+        Target::Exec { argv } => Box::new(ExecRun { options, argv }),
+        Target::Attach { pid, .. } => Box::new(AttachRun { options, pid: *pid }),
     };
     // Found out now, not after a generation that may take half an hour.
-    if let Some(dir) = &args.record {
+    if let Some(dir) = &options.record {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot record the trace in {}", dir.display()))?;
     }
     let record = follow(source.as_mut())?;
     let replay_of = source.replay_of();
-    let mut report = report_of(&record, &expectations, replay_of, args.require_gpu);
-    let recorded = args.record.as_ref().map(|dir| {
+    let mut report = report_of(&record, &expectations, replay_of, options.require_gpu);
+    let recorded = options.record.as_ref().map(|dir| {
         trace::write(dir, &record)
             .with_context(|| format!("cannot record the trace in {}", dir.display()))
             .map(|()| dir)
@@ -66,7 +85,7 @@ pub fn command(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode
         report.recorded_to = Some(dir.display().to_string());
     }
     // The report of a finished run is shown even when its trace could not be written.
-    write_outputs(&report, args)?;
+    write_outputs(&report, options)?;
     if let Some(Err(e)) = recorded {
         return Err(e);
     }
@@ -88,56 +107,6 @@ pub fn report_of(
         replay_of,
         require_gpu,
     })
-}
-
-fn check_args(args: &BenchArgs) -> anyhow::Result<()> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(coded(
-            ExitCode::Usage,
-            "--timeout must be a positive number of seconds",
-        ));
-    }
-    if !(10..=60_000).contains(&args.interval) {
-        return Err(coded(
-            ExitCode::Usage,
-            "--interval must be between 10 and 60000 ms",
-        ));
-    }
-    for (flag, file) in [("--json", &args.json), ("--svg", &args.svg)] {
-        let folder = file.as_deref().and_then(Path::parent);
-        if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
-            return Err(coded(
-                ExitCode::Usage,
-                format!(
-                    "{flag} {}: no directory {} to write it in",
-                    file.as_deref().unwrap_or(folder).display(),
-                    folder.display()
-                ),
-            ));
-        }
-    }
-    if args.batch_size == Some(0) {
-        return Err(coded(ExitCode::Usage, "--batch-size must be at least 1"));
-    }
-    if args.replay.is_some() {
-        let live_only = [
-            ("--python", args.python.is_some()),
-            ("--audio", args.audio.is_some()),
-            ("--image", args.image.is_some()),
-            ("--batch-size", args.batch_size.is_some()),
-            ("--size", args.size.is_some()),
-            ("--enhancer", args.enhancer.is_some()),
-            ("--preprocess", args.preprocess.is_some()),
-            ("arguments after --", !args.passthrough.is_empty()),
-        ];
-        if let Some((flag, _)) = live_only.iter().find(|(_, given)| *given) {
-            return Err(coded(
-                ExitCode::Usage,
-                format!("{flag} has no effect with --replay: a replay runs nothing"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Take the run from its source, with a live progress line when stderr is a terminal.
@@ -169,7 +138,7 @@ fn follow(source: &mut dyn RunSource) -> anyhow::Result<RunRecord> {
     Ok(record)
 }
 
-fn write_outputs(report: &BenchReport, args: &BenchArgs) -> anyhow::Result<()> {
+fn write_outputs(report: &BenchReport, args: &BenchOptions) -> anyhow::Result<()> {
     report::emit(&report::bench::render(report)).context("cannot write the report")?;
     if let Some(path) = &args.json {
         write_file(path, &report::to_json(report))?;

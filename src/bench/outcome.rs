@@ -212,7 +212,10 @@ fn run_status(record: &RunRecord, timeline: &Timeline) -> RunStatus {
     let tell = timeline.failures.first();
     let (cause, next) = match (tell, ending) {
         (Some(t), _) => (Some(t.cause.clone()), Some(t.next.clone())),
-        (None, RunEnding::Exited { code: 0 }) => (None, None),
+        (
+            None,
+            RunEnding::Exited { code: 0 } | RunEnding::Detached { .. } | RunEnding::ProcessGone,
+        ) => (None, None),
         (
             None,
             RunEnding::TimedOut {

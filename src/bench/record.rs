@@ -3,6 +3,7 @@
 //! both produce a `RunRecord`; everything after that (stages, summary, verdicts) is shared.
 //! These types are also the trace format (docs/trace-format.md).
 
+use super::census::SadTalkerChild;
 use serde::{Deserialize, Serialize};
 
 /// The trace format version written to `meta.json`.
@@ -13,6 +14,8 @@ pub const TRACE_VERSION: u32 = 1;
 pub enum Stream {
     Stdout,
     Stderr,
+    /// A log file followed with `--log`.
+    Log,
 }
 
 /// One line (or one `\r` redraw) of output, `t` seconds after the child started.
@@ -36,6 +39,10 @@ pub struct Sample {
     /// GPU memory of the child's process tree, MiB, where the driver reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proc_gpu_mem_mb: Option<f64>,
+    /// SM utilisation of the child's process tree, percent, where the driver reports it
+    /// (NVML per-process utilisation; 0 when none of its processes ran a kernel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_gpu_util: Option<f64>,
     /// Video encoder utilisation, percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc_util: Option<f64>,
@@ -53,15 +60,33 @@ pub struct Sample {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RunEnding {
-    Exited { code: i32 },
-    Signaled { signal: i32 },
-    TimedOut { after_s: f64, needed_kill: bool },
-    Interrupted { needed_kill: bool },
+    Exited {
+        code: i32,
+    },
+    Signaled {
+        signal: i32,
+    },
+    TimedOut {
+        after_s: f64,
+        needed_kill: bool,
+    },
+    Interrupted {
+        needed_kill: bool,
+    },
+    /// `--attach`: sadfix stopped watching after `--duration`; the process goes on.
+    Detached {
+        after_s: f64,
+    },
+    /// `--attach`: the watched process exited (its exit code belongs to its parent).
+    ProcessGone,
 }
 
 impl RunEnding {
     pub fn succeeded(self) -> bool {
-        self == RunEnding::Exited { code: 0 }
+        matches!(
+            self,
+            RunEnding::Exited { code: 0 } | RunEnding::Detached { .. } | RunEnding::ProcessGone
+        )
     }
 
     pub fn describe(self) -> String {
@@ -79,6 +104,10 @@ impl RunEnding {
                     ""
                 }
             ),
+            RunEnding::Detached { after_s } => {
+                format!("watched for {after_s:.0} s; the process goes on")
+            }
+            RunEnding::ProcessGone => "the watched process exited".to_string(),
             RunEnding::Interrupted { needed_kill } => format!(
                 "interrupted (Ctrl-C){}",
                 if needed_kill {
@@ -123,6 +152,25 @@ pub struct VideoInfo {
     pub probe_note: Option<String>,
 }
 
+/// How a host's run was watched (`--exec`, `--attach`, `--log`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostMeta {
+    /// `exec` or `attach`; absent for the install's own `inference.py`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The `SADFIX_RUN` marker in the environment of the run's processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The `--log` patterns given, and the files they matched.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    #[serde(default)]
+    pub logs_followed: Vec<String>,
+    /// The SadTalker process seen among the run's processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sadtalker: Option<SadTalkerChild>,
+}
+
 /// Everything about the run that is not a line or a sample (`meta.json` of a trace).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,6 +204,8 @@ pub struct RunMeta {
     /// CPU time sadfix itself used while following the run (all its threads), seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sadfix_cpu_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostMeta>,
 }
 
 /// A whole run.

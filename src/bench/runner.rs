@@ -1,17 +1,23 @@
 //! The generation runner: the child in its own process group, both pipes read as bytes arrive
-//! and split on `\r` and `\n` (tqdm redraws with `\r`), the telemetry sampler alongside, and a
-//! deadline. A timeout, Ctrl-C or a crash ends the whole group; what was seen until then is kept.
+//! and split on `\r` and `\n` (tqdm redraws with `\r`), the telemetry sampler alongside, the
+//! logs the host writes followed, and a deadline. A timeout, Ctrl-C or a crash ends the whole
+//! group, and every process carrying the run's marker (one that left the group with `setsid`);
+//! what was seen until then is kept. `attach` watches a process sadfix did not start the same
+//! way, and never signals it.
 
+use super::follow::Follower;
 use super::record::{OutputLine, RunEnding, Sample, Stream};
 use super::sampler::Sampler;
 use super::telemetry::TelemetrySource;
-use crate::process::{GroupChild, DEFAULT_GRACE};
+use crate::process::{GroupChild, Mark, DEFAULT_GRACE};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub use super::lines::LineSplitter;
 
 /// What the runner reports while the run goes on (for a live progress line).
 pub enum Event<'a> {
@@ -19,12 +25,8 @@ pub enum Event<'a> {
     Sample(&'a Sample),
 }
 
-/// Messages from the reader and sampler threads.
-pub(crate) enum Message {
-    Line(OutputLine),
-    Sample(Sample),
-    Eof,
-}
+// Kept reachable here: the runner's loop is what these messages are for.
+pub(crate) use super::message::Message;
 
 /// What a finished run gives back.
 pub struct RunOutput {
@@ -33,6 +35,8 @@ pub struct RunOutput {
     pub ending: RunEnding,
     pub wall_s: f64,
     pub child_pid: u32,
+    /// The log files that were followed.
+    pub logs: Vec<String>,
 }
 
 /// How to run: the deadline, the sampling interval, and the flag Ctrl-C sets.
@@ -42,10 +46,31 @@ pub struct RunLimits {
     pub interrupted: Arc<AtomicBool>,
 }
 
+/// What belongs to a run besides the child's own pipes.
+#[derive(Debug, Clone, Default)]
+pub struct Follow {
+    /// The run's marker: `SADFIX_RUN=<id>` goes into the child's environment, and every
+    /// process carrying it is ended with the run.
+    pub run_id: Option<String>,
+    /// Log files to follow (`*` and `?` in the file name).
+    pub logs: Vec<String>,
+}
+
 /// Run `cmd` to its end, the deadline, or an interrupt, sampling `sources` meanwhile.
 pub fn run(
+    cmd: Command,
+    limits: &RunLimits,
+    sources: Vec<Box<dyn TelemetrySource>>,
+    observe: &mut dyn FnMut(Event),
+) -> std::io::Result<RunOutput> {
+    run_followed(cmd, limits, &Follow::default(), sources, observe)
+}
+
+/// `run`, with the run's marker and its log files.
+pub fn run_followed(
     mut cmd: Command,
     limits: &RunLimits,
+    follow: &Follow,
     sources: Vec<Box<dyn TelemetrySource>>,
     observe: &mut dyn FnMut(Event),
 ) -> std::io::Result<RunOutput> {
@@ -53,6 +78,10 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let mark = follow.run_id.as_ref().map(|id| {
+        cmd.env(super::census::RUN_VAR, id);
+        Mark::register(super::census::RUN_VAR, id)
+    });
     let mut child = GroupChild::spawn(cmd)?;
     let start = Instant::now();
     let child_pid = child.id();
@@ -64,74 +93,211 @@ pub fn run(
     if let Some(err) = child.take_stderr() {
         readers.push(spawn_reader(err, Stream::Stderr, start, tx.clone()));
     }
-    let sampler = Sampler::start(sources, child_pid, start, limits.interval, tx);
-
+    let followers = Followers::start(follow, sources, child_pid, start, limits.interval, tx);
+    let mut taken = Taken::new(readers.len(), observe);
     let deadline = start + limits.timeout;
-    let mut lines = Vec::new();
-    let mut samples = Vec::new();
-    let mut open_pipes = readers.len();
     let mut ending = None;
-    let mut keep = |msg: Message, open: &mut usize| match msg {
-        Message::Line(line) => {
-            observe(Event::Line(&line));
-            lines.push(line);
-        }
-        Message::Sample(sample) => {
-            observe(Event::Sample(&sample));
-            samples.push(sample);
-        }
-        Message::Eof => *open -= 1,
-    };
     while ending.is_none() {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(msg) => keep(msg, &mut open_pipes),
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
-        }
+        taken.wait(&rx);
+        let end_marked = |needed_kill: bool| {
+            let marked_needed_kill = mark.as_ref().is_some_and(|m| m.end(DEFAULT_GRACE));
+            needed_kill || marked_needed_kill
+        };
         if limits.interrupted.load(Ordering::SeqCst) {
             let needed_kill = child.terminate(DEFAULT_GRACE)?;
-            ending = Some(RunEnding::Interrupted { needed_kill });
+            ending = Some(RunEnding::Interrupted {
+                needed_kill: end_marked(needed_kill),
+            });
         } else if Instant::now() >= deadline {
             let needed_kill = child.terminate(DEFAULT_GRACE)?;
             ending = Some(RunEnding::TimedOut {
                 after_s: limits.timeout.as_secs_f64(),
-                needed_kill,
+                needed_kill: end_marked(needed_kill),
             });
         } else if let Some(status) = child.wait_until(Instant::now())? {
             // The leader is gone; grandchildren holding the pipes open must not keep us waiting.
             child.kill_leftovers();
+            end_marked(false);
             ending = Some(ending_of(status));
         }
     }
     let wall_s = start.elapsed().as_secs_f64();
-    sampler.stop();
+    let logs = followers.stop();
     // Drain what the pipes still hold; the group is dead, so they close promptly.
-    let drain_until = Instant::now() + Duration::from_secs(2);
-    while open_pipes > 0 {
-        let left = drain_until.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(msg) => keep(msg, &mut open_pipes),
-            Err(_) => break,
-        }
-    }
-    while let Ok(msg) = rx.try_recv() {
-        keep(msg, &mut open_pipes);
-    }
+    taken.drain(&rx, Duration::from_secs(2));
     drop(child);
+    drop(mark);
     // A process that left the group (setsid) may still hold a pipe: then its reader is left
     // detached rather than waited for, so sadfix never hangs on it.
-    if open_pipes == 0 {
+    if taken.open_pipes == 0 {
         for reader in readers {
             let _ = reader.join();
         }
     }
-    samples.sort_by(|a, b| a.t.total_cmp(&b.t));
-    Ok(RunOutput {
-        lines,
-        samples,
-        ending: ending.expect("loop ends with an ending"),
+    Ok(taken.output(
+        ending.expect("loop ends with an ending"),
         wall_s,
         child_pid,
+        logs,
+    ))
+}
+
+/// Watch process `pid` (not sadfix's child) and its tree until it exits, `limits.timeout`
+/// passes, or Ctrl-C: sample it and follow the logs. Sends no signal to anything.
+pub fn attach(
+    pid: u32,
+    limits: &RunLimits,
+    logs: &[String],
+    sources: Vec<Box<dyn TelemetrySource>>,
+    observe: &mut dyn FnMut(Event),
+) -> std::io::Result<RunOutput> {
+    if !alive(pid) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no process {pid}"),
+        ));
+    }
+    let start = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    let follow = Follow {
+        run_id: None,
+        logs: logs.to_vec(),
+    };
+    let followers = Followers::start(&follow, sources, pid, start, limits.interval, tx);
+    let mut taken = Taken::new(0, observe);
+    let deadline = start.checked_add(limits.timeout);
+    let mut ending = None;
+    while ending.is_none() {
+        taken.wait(&rx);
+        if limits.interrupted.load(Ordering::SeqCst) {
+            ending = Some(RunEnding::Interrupted { needed_kill: false });
+        } else if deadline.is_some_and(|d| Instant::now() >= d) {
+            ending = Some(RunEnding::Detached {
+                after_s: limits.timeout.as_secs_f64(),
+            });
+        } else if !alive(pid) {
+            ending = Some(RunEnding::ProcessGone);
+        }
+    }
+    let wall_s = start.elapsed().as_secs_f64();
+    let logs = followers.stop();
+    taken.drain(&rx, Duration::ZERO);
+    Ok(taken.output(ending.expect("loop ends with an ending"), wall_s, pid, logs))
+}
+
+/// Whether `pid` is a live process (a zombie is not: it has exited).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
     })
+}
+
+/// The sampler and the log follower of one run.
+struct Followers {
+    sampler: Sampler,
+    logs: Option<Follower>,
+}
+
+impl Followers {
+    fn start(
+        follow: &Follow,
+        sources: Vec<Box<dyn TelemetrySource>>,
+        root: u32,
+        start: Instant,
+        interval: Duration,
+        tx: Sender<Message>,
+    ) -> Followers {
+        let logs = (!follow.logs.is_empty())
+            .then(|| Follower::start(follow.logs.clone(), start, tx.clone()));
+        Followers {
+            sampler: Sampler::start(sources, root, start, interval, tx),
+            logs,
+        }
+    }
+
+    fn stop(self) -> Vec<String> {
+        self.sampler.stop();
+        self.logs.map(Follower::stop).unwrap_or_default()
+    }
+}
+
+/// What the runner has taken from its threads so far.
+struct Taken<'o> {
+    lines: Vec<OutputLine>,
+    samples: Vec<Sample>,
+    open_pipes: usize,
+    observe: &'o mut dyn FnMut(Event),
+}
+
+impl<'o> Taken<'o> {
+    fn new(open_pipes: usize, observe: &'o mut dyn FnMut(Event)) -> Self {
+        Taken {
+            lines: Vec::new(),
+            samples: Vec::new(),
+            open_pipes,
+            observe,
+        }
+    }
+
+    fn keep(&mut self, msg: Message) {
+        match msg {
+            Message::Line(line) => {
+                (self.observe)(Event::Line(&line));
+                self.lines.push(line);
+            }
+            Message::Sample(sample) => {
+                (self.observe)(Event::Sample(&sample));
+                self.samples.push(sample);
+            }
+            Message::Eof => self.open_pipes -= 1,
+        }
+    }
+
+    /// Take what comes within 50 ms.
+    fn wait(&mut self, rx: &Receiver<Message>) {
+        if let Ok(msg) = rx.recv_timeout(Duration::from_millis(50)) {
+            self.keep(msg);
+        }
+    }
+
+    /// Take what the pipes still hold, up to `within`, then whatever is queued.
+    fn drain(&mut self, rx: &Receiver<Message>, within: Duration) {
+        let until = Instant::now() + within;
+        while self.open_pipes > 0 {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(msg) => self.keep(msg),
+                Err(_) => break,
+            }
+        }
+        while let Ok(msg) = rx.try_recv() {
+            self.keep(msg);
+        }
+    }
+
+    fn output(
+        self,
+        ending: RunEnding,
+        wall_s: f64,
+        child_pid: u32,
+        logs: Vec<String>,
+    ) -> RunOutput {
+        let (mut lines, mut samples) = (self.lines, self.samples);
+        // Log lines and pipe lines come from different threads: keep them in time order.
+        lines.sort_by(|a, b| a.t.total_cmp(&b.t));
+        samples.sort_by(|a, b| a.t.total_cmp(&b.t));
+        RunOutput {
+            lines,
+            samples,
+            ending,
+            wall_s,
+            child_pid,
+            logs,
+        }
+    }
 }
 
 fn ending_of(status: std::process::ExitStatus) -> RunEnding {
@@ -168,59 +334,6 @@ fn spawn_reader<R: Read + Send + 'static>(
         }
         let _ = tx.send(Message::Eof);
     })
-}
-
-/// Splits a byte stream into lines at `\n` and `\r`. A tqdm redraw ends with no newline (the
-/// next one starts with `\r`), so a complete-looking bar at the end of a read is let out at once
-/// rather than one redraw late.
-#[derive(Default)]
-pub struct LineSplitter {
-    pending: Vec<u8>,
-    /// The pending text was already let out as a complete bar.
-    released: bool,
-}
-
-impl LineSplitter {
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
-        let mut out = Vec::new();
-        for &b in bytes {
-            if b == b'\n' || b == b'\r' {
-                self.flush_into(&mut out);
-            } else {
-                if self.released {
-                    self.pending.clear();
-                    self.released = false;
-                }
-                self.pending.push(b);
-            }
-        }
-        let text = String::from_utf8_lossy(&self.pending);
-        let trimmed = text.trim_end();
-        if !self.released && trimmed.contains("%|") && trimmed.ends_with(']') {
-            out.push(trimmed.to_string());
-            self.released = true;
-        }
-        out
-    }
-
-    /// What is left at the end of the stream.
-    pub fn rest(&mut self) -> Option<String> {
-        let mut out = Vec::new();
-        self.flush_into(&mut out);
-        out.pop()
-    }
-
-    fn flush_into(&mut self, out: &mut Vec<String>) {
-        if !self.released {
-            let text = String::from_utf8_lossy(&self.pending);
-            let text = text.trim_end();
-            if !text.trim().is_empty() {
-                out.push(text.to_string());
-            }
-        }
-        self.pending.clear();
-        self.released = false;
-    }
 }
 
 #[cfg(test)]
@@ -281,26 +394,5 @@ mod tests {
         assert_eq!(out.ending, RunEnding::Exited { code: 0 });
         assert_eq!(out.lines[0].text, "started");
         assert!(started.elapsed() < Duration::from_millis(3500));
-    }
-
-    #[test]
-    fn splits_on_carriage_returns_and_lets_a_finished_bar_out_at_once() {
-        let mut s = LineSplitter::default();
-        assert_eq!(
-            s.push(b"using safetensor as default\nmel::  0%|  | 0/5 [00:00<?, ?it/s]"),
-            vec![
-                "using safetensor as default",
-                "mel::  0%|  | 0/5 [00:00<?, ?it/s]"
-            ]
-        );
-        // The next redraw starts with \r: the bar above is not repeated.
-        assert_eq!(
-            s.push(b"\rmel:: 100%|##| 5/5 [00:00<00:00, 9.1it/s]\n"),
-            vec!["mel:: 100%|##| 5/5 [00:00<00:00, 9.1it/s]"]
-        );
-        assert_eq!(s.push(b"half a li"), Vec::<String>::new());
-        assert_eq!(s.push(b"ne\r\n"), vec!["half a line"]);
-        assert_eq!(s.push(b"no newline at the end"), Vec::<String>::new());
-        assert_eq!(s.rest().as_deref(), Some("no newline at the end"));
     }
 }

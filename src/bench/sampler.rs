@@ -1,8 +1,8 @@
 //! The sampler thread: reads every telemetry source once per interval, on sadfix's own clock,
 //! and sends each sample to the runner. It sleeps on a channel so that stopping is immediate.
 
+use super::message::Message;
 use super::record::Sample;
-use super::runner::Message;
 use super::telemetry::{TelemetrySource, Tick};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;

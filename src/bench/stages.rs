@@ -93,8 +93,10 @@ impl StageParser {
     }
 
     pub fn feed(&mut self, line: &OutputLine) {
-        let (t, text) = (line.t, line.text.as_str());
-        if text.starts_with(SIMULATED) {
+        let cleaned = markers::clean(&line.text);
+        let (t, text) = (line.t, cleaned.as_ref());
+        // A host may prefix SadTalker's lines (timestamps, logger names).
+        if text.contains(SIMULATED) {
             self.timeline.simulated = true;
         }
         self.note_tells(t, text);

@@ -2,10 +2,13 @@
 //! child's process tree, and a replay of recorded samples. A source that cannot measure leaves
 //! its fields `None`; nothing here ever reports a zero it did not read.
 
+use super::census::Census;
 use super::record::Sample;
 use nvml_wrapper::enums::device::UsedGpuMemory;
+use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::Nvml;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 /// What every source sees at one tick.
@@ -30,12 +33,18 @@ const MIB: f64 = 1024.0 * 1024.0;
 pub struct NvmlSource {
     nvml: Nvml,
     index: u32,
+    /// NVML's timestamp of the newest per-process utilisation sample read so far (µs).
+    util_seen: u64,
 }
 
 impl NvmlSource {
     pub fn new(nvml: Nvml) -> Self {
         // NVML counts in PCI order; with CUDA_DEVICE_ORDER=PCI_BUS_ID the child's cuda:0 is the same.
-        NvmlSource { nvml, index: 0 }
+        NvmlSource {
+            nvml,
+            index: 0,
+            util_seen: 0,
+        }
     }
 
     /// The device name, for the report.
@@ -66,17 +75,45 @@ impl TelemetrySource for NvmlSource {
             }
             sample.proc_gpu_mem_mb = total;
         }
+        let tree: HashSet<u32> = tick.tree.iter().copied().collect();
+        sample.proc_gpu_util = match device.process_utilization_stats(self.util_seen) {
+            Ok(samples) => {
+                // Several samples of one process may come at once: its newest counts.
+                let mut newest: HashMap<u32, (u64, u32)> = HashMap::new();
+                for s in samples.iter().filter(|s| tree.contains(&s.pid)) {
+                    self.util_seen = self.util_seen.max(s.timestamp);
+                    let entry = newest.entry(s.pid).or_insert((0, 0));
+                    if s.timestamp >= entry.0 {
+                        *entry = (s.timestamp, s.sm_util);
+                    }
+                }
+                Some(
+                    newest
+                        .values()
+                        .map(|&(_, u)| u as f64)
+                        .sum::<f64>()
+                        .min(100.0),
+                )
+            }
+            // NVML's answer when no process used the GPU since the last read.
+            Err(NvmlError::NotFound) => Some(0.0),
+            Err(_) => None,
+        };
     }
 }
 
 /// CPU and resident memory of the child's process tree. CPU is the growth of the tree's
 /// accumulated CPU time over sadfix's own clock (exact, unlike sysinfo's percentages, which need
 /// two refreshes at least 200 ms apart).
+///
+/// With a census, the run also takes in every process carrying its marker (and their trees),
+/// wherever they were re-parented, and the census learns which of them is SadTalker.
 pub struct ProcessSource {
     system: System,
     ticks: u64,
     last: Option<(f64, u64)>,
     tree: Vec<u32>,
+    census: Option<Arc<Mutex<Census>>>,
 }
 
 impl Default for ProcessSource {
@@ -86,11 +123,43 @@ impl Default for ProcessSource {
             ticks: 0,
             last: None,
             tree: Vec::new(),
+            census: None,
         }
     }
 }
 
 impl ProcessSource {
+    /// Sample the run the census keeps track of.
+    pub fn for_run(census: Arc<Mutex<Census>>) -> Self {
+        ProcessSource {
+            census: Some(census),
+            ..ProcessSource::default()
+        }
+    }
+
+    fn members(&self, root: u32) -> Vec<u32> {
+        let mut tree = tree_of(&self.system, root);
+        if let Some(census) = &self.census {
+            let pids: Vec<u32> = self.system.processes().keys().map(|p| p.as_u32()).collect();
+            let marked = census
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .marked_among(&pids);
+            let mut seen: HashSet<u32> = tree.iter().copied().collect();
+            for pid in marked {
+                if seen.contains(&pid) {
+                    continue;
+                }
+                for member in tree_of(&self.system, pid) {
+                    if seen.insert(member) {
+                        tree.push(member);
+                    }
+                }
+            }
+        }
+        tree
+    }
+
     fn refresh(&mut self, root: u32) {
         let kind = ProcessRefreshKind::nothing()
             .with_cpu()
@@ -100,7 +169,7 @@ impl ProcessSource {
         if self.ticks.is_multiple_of(4) || self.tree.is_empty() {
             self.system
                 .refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-            self.tree = tree_of(&self.system, root);
+            self.tree = self.members(root);
         } else {
             let pids: Vec<Pid> = self.tree.iter().map(|&p| Pid::from_u32(p)).collect();
             self.system
@@ -121,6 +190,10 @@ impl TelemetrySource for ProcessSource {
                 rss += p.memory();
                 alive.push(pid);
             }
+        }
+        if let Some(census) = &self.census {
+            let mut census = census.lock().unwrap_or_else(|e| e.into_inner());
+            census.observe(tick.t, tick.root_pid, &alive);
         }
         tick.tree = alive;
         if tick.tree.is_empty() {

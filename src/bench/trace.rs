@@ -148,6 +148,7 @@ mod tests {
                 },
                 output_video: None,
                 sadfix_cpu_s: None,
+                host: None,
             },
             lines: vec![OutputLine {
                 t: 0.5,

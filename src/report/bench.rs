@@ -266,6 +266,28 @@ pub fn starting(argv: &[String], result_dir: &Path) -> String {
     )
 }
 
+/// The line shown before a host's command starts.
+pub fn starting_host(argv: &[String], logs: &[String]) -> String {
+    let mut text = format!("sadfix bench: running the host command {}", argv.join(" "));
+    if !logs.is_empty() {
+        text.push_str(&format!("\n  following {}", logs.join(", ")));
+    }
+    text
+}
+
+/// The line shown when watching a process sadfix did not start.
+pub fn attaching(pid: u32, argv: &[String], logs: &[String]) -> String {
+    let mut text =
+        format!(
+        "sadfix bench: watching process {pid} ({}); it is never signalled, Ctrl-C stops watching",
+        if argv.is_empty() { "?".to_string() } else { argv.join(" ") }
+    );
+    if !logs.is_empty() {
+        text.push_str(&format!("\n  following {}", logs.join(", ")));
+    }
+    text
+}
+
 /// Redraw the live progress line: stage, percent, GPU now.
 pub fn progress(stage: Option<&StageSpan>, gpu_now: Option<f64>) {
     let Some(stage) = stage else { return };

@@ -47,6 +47,9 @@ pub struct SadTalkerChild {
     pub enhancer: Option<String>,
     #[serde(default)]
     pub result_dir: Option<String>,
+    /// `--driven_audio`, resolved against its working directory.
+    #[serde(default)]
+    pub audio: Option<String>,
     /// Where its stdout went (`/proc/PID/fd/1`): a pipe, a file, a terminal.
     #[serde(default)]
     pub stdout: Option<String>,
@@ -94,6 +97,7 @@ pub fn sadtalker_child(pid: u32, argv: &[String], t: f64) -> Option<SadTalkerChi
         preprocess: flag("--preprocess"),
         enhancer: flag("--enhancer"),
         result_dir: flag("--result_dir"),
+        audio: flag("--driven_audio"),
         stdout: None,
         stdout_shared_with_root: false,
     })
@@ -166,6 +170,12 @@ impl Census {
             }
             if let Some(mut child) = sadtalker_child(pid, &cmdline_of(pid), t) {
                 child.stdout = stdout_of(pid);
+                if let (Some(audio), Ok(cwd)) = (
+                    child.audio.take(),
+                    std::fs::read_link(format!("/proc/{pid}/cwd")),
+                ) {
+                    child.audio = Some(cwd.join(audio).display().to_string());
+                }
                 child.stdout_shared_with_root =
                     pid == root || (child.stdout.is_some() && child.stdout == stdout_of(root));
                 self.sadtalker = Some(child);

@@ -5,8 +5,10 @@
 //! (figures and verdicts) -> `report::bench` / `report::svg`.
 
 pub mod census;
+pub mod device;
 pub mod expect;
 pub mod follow;
+pub mod host;
 pub mod judge;
 pub mod lines;
 pub mod live;

@@ -1,7 +1,9 @@
 //! The bench report: one value built from a `RunRecord` (live or replayed), its timeline and the
 //! verdicts. It derives Serialize and is the `--json` schema; the table and the SVG render it.
 
+use super::device::{self, DeviceUse};
 use super::expect::{Expectations, Status, Verdict};
+use super::host::{self, HostReport};
 use super::judge::{judge, Observed};
 use super::markers::{FailureKind, StageId};
 use super::record::{Origin, RunEnding, RunRecord, Sample, Stream, VideoInfo};
@@ -83,6 +85,10 @@ pub struct BenchReport {
     pub run: RunStatus,
     pub verdicts: Vec<Verdict>,
     pub output_video: Option<VideoInfo>,
+    /// Which device the run used, and how that is known.
+    pub device: DeviceUse,
+    /// How a host's run was watched (`--exec`, `--attach`, `--log`).
+    pub host: Option<HostReport>,
     /// CPU seconds sadfix itself used following the run (sampler, readers, parser).
     pub sadfix_cpu_s: Option<f64>,
     /// The trace `--record` wrote.
@@ -123,7 +129,8 @@ pub fn build(b: Build) -> BenchReport {
     let gpu_unavailable = (telemetry.gpu == GpuTelemetry::Unavailable)
         .then(|| telemetry.reason.clone().unwrap_or_default());
     let run = run_status(record, timeline);
-    let verdicts = judge(
+    let device = device::confirm(&record.lines, &record.samples, &timeline.cpu_tells);
+    let mut verdicts = judge(
         b.expectations,
         &Observed {
             stages: &stages,
@@ -137,6 +144,26 @@ pub fn build(b: Build) -> BenchReport {
             run_failed: run.failed,
         },
     );
+    verdicts.push(device::verdict(&device, device::claimed(&device)));
+    let host = meta
+        .host
+        .as_ref()
+        .map(|h| host::report(h, timeline, &record.samples));
+    let video_unjudged = match (&host, meta.ending) {
+        (_, RunEnding::Detached { after_s }) => Some(format!(
+            "sadfix stopped watching after {after_s:.0} s, before the run could finish its video"
+        )),
+        // The video is named in the output sadfix did not see: not a missing video.
+        (Some(h), _) if !h.stages_seen => h.stages_note.clone(),
+        _ => None,
+    };
+    if let Some(why) = video_unjudged {
+        for v in verdicts.iter_mut().filter(|v| v.id == "output.video") {
+            v.status = Status::Skip;
+            v.observed = None;
+            v.hint = Some(why.clone());
+        }
+    }
     BenchReport {
         schema_version: SCHEMA_VERSION,
         mode: if b.replay_of.is_some() {
@@ -163,6 +190,8 @@ pub fn build(b: Build) -> BenchReport {
         run,
         verdicts,
         output_video: meta.output_video.clone(),
+        device,
+        host,
         sadfix_cpu_s: meta.sadfix_cpu_s,
         recorded_to: None,
         samples: record.samples.clone(),

@@ -130,6 +130,11 @@ impl<'o> Started<'o> {
             .unwrap_or_else(|e| e.into_inner())
             .sadtalker
             .clone();
+        // A host names the audio on SadTalker's command line, not on sadfix's.
+        let audio = sadtalker.as_ref().and_then(|c| c.audio.clone());
+        let audio_s = audio
+            .as_deref()
+            .and_then(|a| super::media::wav_seconds(std::path::Path::new(a)).ok());
         let host = (self.kind.is_some() || !self.options.logs.is_empty()).then(|| HostMeta {
             kind: self.kind.map(str::to_string),
             run_id: self.follow.run_id.clone().filter(|_| self.kind.is_some()),
@@ -146,8 +151,8 @@ impl<'o> Started<'o> {
                 started_unix_s: self.started_unix_s,
                 command: self.argv.clone(),
                 install: None,
-                audio: None,
-                audio_s: None,
+                audio,
+                audio_s,
                 batch_size: None,
                 interval_ms: self.options.interval_ms(),
                 gpu: self.gpu.clone(),

@@ -16,6 +16,8 @@ pub struct Stats {
     pub gpu_mem_peak_mb: Option<f64>,
     /// The child's own GPU memory, where the driver reports it per process.
     pub proc_gpu_mem_peak_mb: Option<f64>,
+    /// SM utilisation of the child's process tree, where the driver reports it per process.
+    pub proc_gpu_util_mean: Option<f64>,
     pub enc_util_mean: Option<f64>,
     pub power_mean_w: Option<f64>,
     /// Percent of one core, for the child's whole process tree.
@@ -40,6 +42,7 @@ impl Stats {
             gpu_util_p95: percentile(&gpu, 95.0),
             gpu_mem_peak_mb: max(&field(|s| s.gpu_mem_mb)),
             proc_gpu_mem_peak_mb: max(&field(|s| s.proc_gpu_mem_mb)),
+            proc_gpu_util_mean: mean(&field(|s| s.proc_gpu_util)),
             enc_util_mean: mean(&field(|s| s.enc_util)),
             power_mean_w: mean(&field(|s| s.power_w)),
             cpu_mean: mean(&field(|s| s.cpu_pct)),

@@ -203,6 +203,53 @@ fn figures(report: &BenchReport) -> String {
             text.push_str(&format!("CPU tell at {:.1} s: {}\n", tell.t, tell.what));
         }
     }
+    if let Some(host) = &report.host {
+        text.push_str(&host_lines(host));
+    }
+    text
+}
+
+/// How a host's run was watched: its marker, logs, the SadTalker child, why no stages.
+fn host_lines(host: &crate::bench::host::HostReport) -> String {
+    let mut text = String::new();
+    match (host.kind.as_deref(), &host.run_id) {
+        (Some("attach"), _) => text.push_str("watched a running process (never signalled)\n"),
+        (_, Some(id)) => text.push_str(&format!(
+            "host command: every process with SADFIX_RUN={id} counted as the run\n"
+        )),
+        _ => {}
+    }
+    if !host.logs.is_empty() {
+        let followed = if host.logs_followed.is_empty() {
+            "none matched".to_string()
+        } else {
+            host.logs_followed.join(", ")
+        };
+        text.push_str(&format!("logs followed: {followed}\n"));
+    }
+    if let Some(child) = &host.sadtalker {
+        let batch = if child.argv.iter().any(|a| a.starts_with("--batch_size")) {
+            format!("batch size {}", child.batch_size)
+        } else {
+            format!("batch size {} (SadTalker's default)", child.batch_size)
+        };
+        let size = child.size.map_or(String::new(), |s| format!(", size {s}"));
+        text.push_str(&format!(
+            "SadTalker child: pid {}, {batch}{size}, seen from {:.1} s to {:.1} s\n",
+            child.pid, child.first_seen_s, child.last_seen_s
+        ));
+        if let Some(stats) = &host.sadtalker_stats {
+            text.push_str(&format!(
+                "  over its lifetime: CPU {} · GPU {} · GPU mem peak {}\n",
+                pct(stats.cpu_mean),
+                pct(stats.gpu_util_mean),
+                mb(stats.gpu_mem_peak_mb)
+            ));
+        }
+    }
+    if let Some(note) = &host.stages_note {
+        text.push_str(&format!("stages: none seen. {note}\n"));
+    }
     text
 }
 

@@ -21,6 +21,36 @@ pub struct Report {
     pub verdicts: Vec<Verdict>,
     pub run: Run,
     pub output_video: Option<Video>,
+    #[serde(default)]
+    pub host: Option<Host>,
+    #[serde(default)]
+    pub device: Option<Device>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Host {
+    pub kind: Option<String>,
+    pub run_id: Option<String>,
+    pub logs_followed: Vec<String>,
+    pub sadtalker: Option<SadTalkerChild>,
+    pub stages_seen: bool,
+    pub stages_note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SadTalkerChild {
+    pub pid: u32,
+    pub argv: Vec<String>,
+    pub first_seen_s: f64,
+    pub last_seen_s: f64,
+    pub batch_size: u32,
+    pub size: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Device {
+    pub device: String,
+    pub how: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -63,6 +63,8 @@ pub enum Metric {
     WallS,
     CpuTells,
     OutputVideo,
+    /// The claimed device against the process tree's GPU memory (see `device`).
+    DeviceConfirmed,
 }
 
 impl Metric {
@@ -73,6 +75,7 @@ impl Metric {
             "wall_s" => Metric::WallS,
             "cpu_tells" => Metric::CpuTells,
             "output_video" => Metric::OutputVideo,
+            "device_confirmed" => Metric::DeviceConfirmed,
             _ => return None,
         })
     }
@@ -89,6 +92,7 @@ impl Metric {
             Metric::WallS => format!("{value:.1} s"),
             Metric::CpuTells => format!("{value:.0}"),
             Metric::OutputVideo => (if value >= 1.0 { "present" } else { "missing" }).into(),
+            Metric::DeviceConfirmed => format!("{value:.0} MiB"),
         }
     }
 }
@@ -199,9 +203,12 @@ impl Expectations {
                     problems.push(format!("{at}: only gpu_util_mean is judged per stage"));
                 }
             }
-            if [e.warn_below, e.fail_below, e.warn_above, e.fail_above]
-                .iter()
-                .all(Option::is_none)
+            // The device verdict compares evidence, not a figure against bounds.
+            let bounded = metric != Some(Metric::DeviceConfirmed);
+            if bounded
+                && [e.warn_below, e.fail_below, e.warn_above, e.fail_above]
+                    .iter()
+                    .all(Option::is_none)
             {
                 problems.push(format!(
                     "{at}: needs at least one of warn_below, fail_below, warn_above, fail_above"

@@ -24,6 +24,13 @@ fn renderer(gpu: Option<f64>, samples: usize) -> StageSummary {
     }
 }
 
+static NO_DEVICE: crate::bench::device::DeviceUse = crate::bench::device::DeviceUse {
+    device: "unknown",
+    how: Vec::new(),
+    claim_line: None,
+    tree_gpu_mem_peak_mb: None,
+};
+
 fn observe<'a>(stages: &'a [StageSummary], overall: &'a Stats, tells: &'a [Tell]) -> Observed<'a> {
     Observed {
         stages,
@@ -35,6 +42,7 @@ fn observe<'a>(stages: &'a [StageSummary], overall: &'a Stats, tells: &'a [Tell]
         gpu_unavailable: None,
         require_gpu: false,
         run_failed: false,
+        device: &NO_DEVICE,
     }
 }
 

@@ -2,6 +2,7 @@
 //! skipped without GPU telemetry (failed with `--require-gpu`), stages too short to sample are
 //! skipped, and time bounds are scaled to the audio length.
 
+use super::device::{self, DeviceUse};
 use super::expect::{Expectation, Expectations, Metric, Status, Verdict};
 use super::record::VideoInfo;
 use super::stages::Tell;
@@ -23,6 +24,8 @@ pub struct Observed<'a> {
     pub require_gpu: bool,
     /// The generation failed: its missing video is part of that failure, not a separate one.
     pub run_failed: bool,
+    /// Which device the run used, by the evidence.
+    pub device: &'a DeviceUse,
 }
 
 pub fn judge(expectations: &Expectations, observed: &Observed) -> Vec<Verdict> {
@@ -53,6 +56,12 @@ fn judge_one(e: &Expectation, reference_audio_s: f64, obs: &Observed) -> Verdict
             }
             Some(a) => scale = a / reference_audio_s,
         }
+    }
+    if e.metric == Metric::DeviceConfirmed {
+        let mut v = device::verdict(obs.device, device::claimed(obs.device));
+        v.id = e.id.clone();
+        v.expected = e.guide.clone();
+        return v;
     }
     if e.metric == Metric::OutputVideo && obs.run_failed {
         return skip(e, "the run failed (see below)".into());
@@ -124,6 +133,8 @@ fn value_of(
             };
             return Some((n as f64, text));
         }
+        // Judged whole in `judge_one`.
+        Metric::DeviceConfirmed => return None,
         Metric::OutputVideo => {
             if obs.output_video.is_some_and(|v| v.exists) {
                 1.0

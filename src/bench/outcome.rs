@@ -39,6 +39,9 @@ pub struct TelemetryStatus {
     pub device: Option<String>,
     /// `sysinfo` for a live run, `replay` for a replay.
     pub cpu: &'static str,
+    /// Whose GPU use the figures are: the run's process tree (NVML per process) or, where
+    /// the driver gives no per-process data, the whole device; `None` without GPU figures.
+    pub attribution: Option<String>,
     pub interval_ms: u64,
 }
 
@@ -142,9 +145,9 @@ pub fn build(b: Build) -> BenchReport {
             gpu_unavailable: gpu_unavailable.as_deref(),
             require_gpu: b.require_gpu,
             run_failed: run.failed,
+            device: &device,
         },
     );
-    verdicts.push(device::verdict(&device, device::claimed(&device)));
     let host = meta
         .host
         .as_ref()
@@ -233,7 +236,24 @@ fn telemetry_status(replay_of: Option<&str>, record: &RunRecord) -> TelemetrySta
             "sysinfo"
         },
         interval_ms: record.meta.interval_ms,
+        attribution: attribution(&record.samples),
     }
+}
+
+fn attribution(samples: &[Sample]) -> Option<String> {
+    if !samples
+        .iter()
+        .any(|s| s.gpu_util.is_some() || s.gpu_mem_mb.is_some())
+    {
+        return None;
+    }
+    let memory = samples.iter().any(|s| s.proc_gpu_mem_mb.is_some());
+    let util = samples.iter().any(|s| s.proc_gpu_util.is_some());
+    Some(match (memory, util) {
+        (true, true) => "GPU memory and utilisation of the run's process tree: NVML per process; the stage table's GPU columns are the whole device".into(),
+        (true, false) => "GPU memory of the run's process tree: NVML per process; utilisation is the whole device's (no per-process utilisation from this driver, or MIG)".into(),
+        _ => "device totals: the driver gives no per-process data (WSL, a container with its own PID namespace): another program on the same GPU counts too".into(),
+    })
 }
 
 fn run_status(record: &RunRecord, timeline: &Timeline) -> RunStatus {

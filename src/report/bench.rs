@@ -203,6 +203,24 @@ fn figures(report: &BenchReport) -> String {
             text.push_str(&format!("CPU tell at {:.1} s: {}\n", tell.t, tell.what));
         }
     }
+    if let Some(how) = &report.telemetry.attribution {
+        text.push_str(&format!("GPU attribution: {how}\n"));
+    }
+    let tree = &report.overall;
+    if tree.proc_gpu_mem_peak_mb.is_some() || tree.proc_gpu_util_mean.is_some() {
+        text.push_str(&format!(
+            "GPU of the run's process tree: utilisation mean {} · memory peak {}\n",
+            pct(tree.proc_gpu_util_mean),
+            mb(tree.proc_gpu_mem_peak_mb)
+        ));
+    }
+    if report.device.device != "unknown" {
+        text.push_str(&format!(
+            "device used: {} ({})\n",
+            report.device.device,
+            report.device.how.join("; ")
+        ));
+    }
     if let Some(host) = &report.host {
         text.push_str(&host_lines(host));
     }

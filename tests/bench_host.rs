@@ -107,7 +107,7 @@ fn a_host_that_writes_a_log_gives_its_stages_with_log_and_says_so_without() {
     // Without --log: nothing of SadTalker reached sadfix; the report says where it went.
     let (code, report, stdout) = exec(tmp.path(), &[], "logfile", &[]);
     assert_eq!(code, 0, "{stdout}");
-    assert_eq!(report.stage_names(), ["load"]);
+    assert!(report.stages.is_empty(), "{stdout}");
     let note = report.host.as_ref().unwrap().stages_note.clone().unwrap();
     assert!(
         note.contains("host-logs/worker.log; follow it with --log"),
@@ -126,7 +126,7 @@ fn a_host_that_captures_the_output_still_names_the_sadtalker_child() {
         "captured",
         &["--", "--batch_size", "4", "--size", "512"],
     );
-    assert_eq!(report.stage_names(), ["load"], "{stdout}");
+    assert!(report.stages.is_empty(), "{stdout}");
     let host = report.host.as_ref().unwrap();
     assert!(!host.stages_seen);
     assert!(
@@ -141,7 +141,8 @@ fn a_host_that_captures_the_output_still_names_the_sadtalker_child() {
     assert_eq!((child.batch_size, child.size), (4, Some(512)));
     assert!(child.argv.iter().any(|a| a.ends_with("inference.py")));
     // The whole-run figures are there all the same.
-    assert!(report.stages[0].cpu_mean.is_some());
+    let overall = report.overall.as_ref().unwrap();
+    assert!(overall.cpu_mean.is_some() && overall.rss_peak_mb.is_some());
     assert!(stdout.contains("batch size 4, size 512"), "{stdout}");
 }
 
@@ -227,7 +228,11 @@ fn attach_watches_a_running_generation_and_leaves_it_running() {
         names.len() >= 2 && names[0] == "load",
         "{names:?}\n{stdout}"
     );
-    assert!(report.stages[0].cpu_mean.is_some() || report.stages.len() > 1);
+    let overall = report.overall.as_ref().unwrap();
+    assert!(
+        overall.samples > 0 && overall.cpu_mean.is_some(),
+        "the server's tree was sampled"
+    );
     assert!(
         server.wait().unwrap().success(),
         "the generation ran to its end"

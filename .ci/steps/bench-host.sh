@@ -78,7 +78,7 @@ for style in ["passthrough", "logger", "setsid", "logfile"]:
     child = r["host"]["sadtalker"]
     check(child is not None and child["batch_size"] == 2, f"--exec {style}: the SadTalker child named, batch size 2")
 cap = load("captured")
-check([s["name"] for s in cap["stages"]] == ["load"], "--exec captured: no stages seen")
+check(cap["stages"] == [] and cap["overall"]["cpu_mean"] is not None, "--exec captured: no stages seen, whole-run figures there")
 check("captures SadTalker's output" in cap["host"]["stages_note"], "--exec captured: the report says why")
 check(cap["host"]["sadtalker"]["pid"] > 0, "--exec captured: the SadTalker child named")
 att = load("attach")

@@ -127,7 +127,11 @@ pub fn build(b: Build) -> BenchReport {
     let (record, timeline) = (b.record, b.timeline);
     let meta = &record.meta;
     let telemetry = telemetry_status(b.replay_of.as_deref(), record);
-    let stages = summary::stages(&timeline.stages, &record.samples);
+    let mut stages = summary::stages(&timeline.stages, &record.samples);
+    // A host's run without a single marker: "load models" would only be the whole run misnamed.
+    if meta.host.is_some() && timeline.stages.len() == 1 {
+        stages.clear();
+    }
     let overall = Stats::over(&record.samples, 0.0, meta.wall_s);
     let gpu_unavailable = (telemetry.gpu == GpuTelemetry::Unavailable)
         .then(|| telemetry.reason.clone().unwrap_or_default());

@@ -24,7 +24,16 @@ pub struct Report {
     #[serde(default)]
     pub host: Option<Host>,
     #[serde(default)]
+    pub overall: Option<Overall>,
+    #[serde(default)]
     pub device: Option<Device>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Overall {
+    pub samples: usize,
+    pub cpu_mean: Option<f64>,
+    pub rss_peak_mb: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -43,6 +43,7 @@ fn observe<'a>(stages: &'a [StageSummary], overall: &'a Stats, tells: &'a [Tell]
         require_gpu: false,
         run_failed: false,
         device: &NO_DEVICE,
+        unfinished: None,
     }
 }
 

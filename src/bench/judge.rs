@@ -26,6 +26,8 @@ pub struct Observed<'a> {
     pub run_failed: bool,
     /// Which device the run used, by the evidence.
     pub device: &'a DeviceUse,
+    /// Why the run's end was not seen (`--attach` stopped watching first), when it was not.
+    pub unfinished: Option<&'a str>,
 }
 
 pub fn judge(expectations: &Expectations, observed: &Observed) -> Vec<Verdict> {
@@ -62,6 +64,12 @@ fn judge_one(e: &Expectation, reference_audio_s: f64, obs: &Observed) -> Verdict
         v.id = e.id.clone();
         v.expected = e.guide.clone();
         return v;
+    }
+    if let Some(why) = obs
+        .unfinished
+        .filter(|_| matches!(e.metric, Metric::OutputVideo | Metric::WallS))
+    {
+        return skip(e, why.to_string());
     }
     if e.metric == Metric::OutputVideo && obs.run_failed {
         return skip(e, "the run failed (see below)".into());

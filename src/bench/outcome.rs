@@ -137,6 +137,12 @@ pub fn build(b: Build) -> BenchReport {
         .then(|| telemetry.reason.clone().unwrap_or_default());
     let run = run_status(record, timeline);
     let device = device::confirm(&record.lines, &record.samples, &timeline.cpu_tells);
+    let unfinished = match meta.ending {
+        RunEnding::Detached { after_s } => Some(format!(
+            "sadfix stopped watching after {after_s:.0} s, before the run ended"
+        )),
+        _ => None,
+    };
     let mut verdicts = judge(
         b.expectations,
         &Observed {
@@ -150,25 +156,19 @@ pub fn build(b: Build) -> BenchReport {
             require_gpu: b.require_gpu,
             run_failed: run.failed,
             device: &device,
+            unfinished: unfinished.as_deref(),
         },
     );
     let host = meta
         .host
         .as_ref()
         .map(|h| host::report(h, timeline, &record.samples));
-    let video_unjudged = match (&host, meta.ending) {
-        (_, RunEnding::Detached { after_s }) => Some(format!(
-            "sadfix stopped watching after {after_s:.0} s, before the run could finish its video"
-        )),
+    if let Some(h) = host.as_ref().filter(|h| !h.stages_seen) {
         // The video is named in the output sadfix did not see: not a missing video.
-        (Some(h), _) if !h.stages_seen => h.stages_note.clone(),
-        _ => None,
-    };
-    if let Some(why) = video_unjudged {
         for v in verdicts.iter_mut().filter(|v| v.id == "output.video") {
             v.status = Status::Skip;
             v.observed = None;
-            v.hint = Some(why.clone());
+            v.hint = h.stages_note.clone();
         }
     }
     BenchReport {
@@ -188,7 +188,10 @@ pub fn build(b: Build) -> BenchReport {
         command: meta.command.clone(),
         wall_s: meta.wall_s,
         audio_s: meta.audio_s,
-        work_per_audio_s: meta.audio_s.filter(|a| *a > 0.0).map(|a| meta.wall_s / a),
+        work_per_audio_s: meta
+            .audio_s
+            .filter(|a| *a > 0.0 && unfinished.is_none())
+            .map(|a| meta.wall_s / a),
         batch_size_requested: meta.batch_size,
         batch_size_inferred: timeline.batch_size_inferred(),
         stages,

@@ -10,6 +10,7 @@ pub mod exit;
 pub mod gpu;
 pub mod install;
 pub mod interrupt;
+pub mod mark;
 pub mod patch;
 pub mod process;
 pub mod report;

@@ -21,12 +21,12 @@ pub fn new_run_id() -> String {
 
 /// Whether the environment of `pid` carries `SADFIX_RUN=<id>`.
 pub fn carries(pid: u32, id: &str) -> bool {
-    crate::process::carries(pid, &format!("{RUN_VAR}={id}"))
+    crate::mark::carries(pid, &format!("{RUN_VAR}={id}"))
 }
 
 /// Every live process carrying the marker, from a fresh scan of `/proc`.
 pub fn marked(id: &str) -> Vec<u32> {
-    crate::process::marked_by(&format!("{RUN_VAR}={id}"))
+    crate::mark::marked_by(&format!("{RUN_VAR}={id}"))
 }
 
 /// The SadTalker process of a run as `/proc` showed it.

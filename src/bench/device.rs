@@ -3,7 +3,6 @@
 //! process tree held (NVML per process), and the CPU tells. Disagreement is a verdict.
 
 use super::expect::{Status, Verdict};
-use super::markers;
 use super::record::{OutputLine, Sample};
 use super::stages::Tell;
 use regex::Regex;
@@ -34,7 +33,7 @@ pub struct DeviceUse {
 /// The first device the output names.
 fn claim(lines: &[OutputLine]) -> Option<(&'static str, String)> {
     lines.iter().find_map(|l| {
-        let text = markers::clean(&l.text);
+        let text = super::ansi::clean(&l.text);
         let found = CLAIM.captures(&text)?.get(1)?.as_str().to_ascii_lowercase();
         let device = if found == "cpu" { "cpu" } else { "cuda" };
         Some((device, text.trim().chars().take(200).collect()))

@@ -67,9 +67,9 @@ impl Logs {
     /// Read what was written since the last look; `flush` also lets out unterminated lines.
     pub fn look(&mut self, flush: bool) -> Vec<OutputLine> {
         for path in self.matching() {
-            if !self.files.contains_key(&path) {
-                if let Some(f) = open(&path) {
-                    self.files.insert(path, f);
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.files.entry(path) {
+                if let Some(f) = open(slot.key()) {
+                    slot.insert(f);
                 }
             }
         }
@@ -193,10 +193,7 @@ impl Follower {
         let (stop, stopped) = mpsc::channel::<()>();
         let mut logs = Logs::new(patterns, start);
         let handle = std::thread::spawn(move || loop {
-            let last = match stopped.recv_timeout(POLL) {
-                Err(RecvTimeoutError::Timeout) => false,
-                _ => true,
-            };
+            let last = !matches!(stopped.recv_timeout(POLL), Err(RecvTimeoutError::Timeout));
             for line in logs.look(last) {
                 let _ = out.send(Message::Line(line));
             }

@@ -1,21 +1,19 @@
 //! A live generation: the inference command built from the install and the flags, the media
 //! defaults, the telemetry sources, Ctrl-C handling, and the `RunRecord` that comes out.
 
-use super::census::Census;
 use super::media;
 use super::options::{BenchOptions, Generation};
-use super::record::{GpuSourceInfo, RunRecord};
+use super::record::RunRecord;
 use super::runner::Event;
-use super::telemetry::{NvmlSource, ProcessSource, TelemetrySource};
 use crate::exit::{coded, ExitCode};
 use crate::install::{choose_python, Install};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use super::started::Started;
+pub use super::sources::{sources, sources_for};
+use super::started::Started;
 
 /// SadTalker's own default example media, tried before any other file in the folder.
 const DEFAULT_AUDIO: &[&str] = &["bus_chinese.wav"];
@@ -164,38 +162,6 @@ fn media_file(
     })
 }
 
-/// The telemetry sources for a live run, and what is known about the GPU source.
-pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
-    sources_with(ProcessSource::default())
-}
-
-/// The telemetry sources of a run whose processes `census` keeps track of.
-pub fn sources_for(census: Arc<Mutex<Census>>) -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
-    sources_with(ProcessSource::for_run(census))
-}
-
-fn sources_with(process: ProcessSource) -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
-    let mut sources: Vec<Box<dyn TelemetrySource>> = vec![Box::new(process)];
-    let info = match crate::gpu::open() {
-        Ok(nvml) => {
-            let source = NvmlSource::new(nvml);
-            let device = source.device_name();
-            sources.push(Box::new(source));
-            GpuSourceInfo {
-                source: "nvml".into(),
-                reason: None,
-                device,
-            }
-        }
-        Err(reason) => GpuSourceInfo {
-            source: "unavailable".into(),
-            reason: Some(reason),
-            device: None,
-        },
-    };
-    (sources, info)
-}
-
 /// Run the plan to its end and record it. Ctrl-C ends the child's group, not sadfix.
 pub fn run(
     plan: Plan,
@@ -222,18 +188,4 @@ pub fn run(
     record.meta.audio_s = plan.audio_s;
     record.meta.batch_size = batch_size;
     Ok(record)
-}
-
-/// CPU time of this process, all threads (getrusage RUSAGE_SELF): what following a run costs.
-pub(crate) fn own_cpu_seconds() -> Option<f64> {
-    // SAFETY: getrusage writes into the zeroed struct we own; it has no other effect.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
-            return None;
-        }
-        usage
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
 }

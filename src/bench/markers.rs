@@ -209,41 +209,6 @@ fn ends_with_word(text: &str, word: &str) -> bool {
         && head.last().is_none_or(|b| !b.is_ascii_alphanumeric())
 }
 
-/// The line without terminal escapes (colours, cursor moves) a host or a logger added.
-pub fn clean(line: &str) -> std::borrow::Cow<'_, str> {
-    if !line.contains('\u{1b}') {
-        return std::borrow::Cow::Borrowed(line);
-    }
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            // CSI: parameters, then one final byte in @..~.
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            // OSC: up to BEL or ESC \.
-            Some(']') => {
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
 /// The stage a print line opens, if any.
 pub fn line_stage(line: &str) -> Option<StageId> {
     STAGE_LINES
@@ -283,10 +248,6 @@ mod tests {
         assert_eq!(bar_stage("mel").map(|b| b.0), Some(StageId::Mel));
         // Not a word boundary: another program's bar.
         assert_eq!(bar_stage("camel"), None);
-        assert_eq!(
-            clean("\u{1b}[32m[SadTalker]\u{1b}[0m mel:: 100%|\u{1b}]0;title\u{7}##|"),
-            "[SadTalker] mel:: 100%|##|"
-        );
     }
 
     #[test]

@@ -3,6 +3,12 @@
 
 use super::record::{OutputLine, Sample};
 
+/// What the runner reports while the run goes on (for a live progress line).
+pub enum Event<'a> {
+    Line(&'a OutputLine),
+    Sample(&'a Sample),
+}
+
 pub(crate) enum Message {
     Line(OutputLine),
     Sample(Sample),

@@ -4,11 +4,13 @@
 //! raw output -> `RunRecord` (live or replayed) -> `Timeline` (stages) -> `BenchReport`
 //! (figures and verdicts) -> `report::bench` / `report::svg`.
 
+pub mod ansi;
 pub mod census;
 pub mod device;
 pub mod expect;
 pub mod follow;
 pub mod host;
+mod intake;
 pub mod judge;
 pub mod lines;
 pub mod live;
@@ -21,8 +23,10 @@ pub mod record;
 pub mod runner;
 pub mod sampler;
 pub mod source;
+pub mod sources;
 pub mod stages;
 pub mod started;
+pub mod status;
 pub mod summary;
 pub mod telemetry;
 pub mod tqdm;

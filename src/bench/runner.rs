@@ -5,27 +5,22 @@
 //! what was seen until then is kept. `attach` watches a process sadfix did not start the same
 //! way, and never signals it.
 
-use super::follow::Follower;
+use super::intake::{Followers, Taken};
 use super::record::{OutputLine, RunEnding, Sample, Stream};
-use super::sampler::Sampler;
 use super::telemetry::TelemetrySource;
-use crate::process::{GroupChild, Mark, DEFAULT_GRACE};
+use crate::mark::Mark;
+use crate::process::{GroupChild, DEFAULT_GRACE};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use super::lines::LineSplitter;
 
-/// What the runner reports while the run goes on (for a live progress line).
-pub enum Event<'a> {
-    Line(&'a OutputLine),
-    Sample(&'a Sample),
-}
-
-// Kept reachable here: the runner's loop is what these messages are for.
+// Kept reachable here: the runner's loop is what these are for.
+pub use super::message::Event;
 pub(crate) use super::message::Message;
 
 /// What a finished run gives back.
@@ -93,7 +88,7 @@ pub fn run_followed(
     if let Some(err) = child.take_stderr() {
         readers.push(spawn_reader(err, Stream::Stderr, start, tx.clone()));
     }
-    let followers = Followers::start(follow, sources, child_pid, start, limits.interval, tx);
+    let followers = Followers::start(&follow.logs, sources, child_pid, start, limits.interval, tx);
     let mut taken = Taken::new(readers.len(), observe);
     let deadline = start + limits.timeout;
     let mut ending = None;
@@ -134,12 +129,7 @@ pub fn run_followed(
             let _ = reader.join();
         }
     }
-    Ok(taken.output(
-        ending.expect("loop ends with an ending"),
-        wall_s,
-        child_pid,
-        logs,
-    ))
+    Ok(output(taken, ending, wall_s, child_pid, logs))
 }
 
 /// Watch process `pid` (not sadfix's child) and its tree until it exits, `limits.timeout`
@@ -159,11 +149,7 @@ pub fn attach(
     }
     let start = Instant::now();
     let (tx, rx) = mpsc::channel();
-    let follow = Follow {
-        run_id: None,
-        logs: logs.to_vec(),
-    };
-    let followers = Followers::start(&follow, sources, pid, start, limits.interval, tx);
+    let followers = Followers::start(logs, sources, pid, start, limits.interval, tx);
     let mut taken = Taken::new(0, observe);
     let deadline = start.checked_add(limits.timeout);
     let mut ending = None;
@@ -182,7 +168,7 @@ pub fn attach(
     let wall_s = start.elapsed().as_secs_f64();
     let logs = followers.stop();
     taken.drain(&rx, Duration::ZERO);
-    Ok(taken.output(ending.expect("loop ends with an ending"), wall_s, pid, logs))
+    Ok(output(taken, ending, wall_s, pid, logs))
 }
 
 /// Whether `pid` is a live process (a zombie is not: it has exited).
@@ -195,108 +181,21 @@ pub fn alive(pid: u32) -> bool {
     })
 }
 
-/// The sampler and the log follower of one run.
-struct Followers {
-    sampler: Sampler,
-    logs: Option<Follower>,
-}
-
-impl Followers {
-    fn start(
-        follow: &Follow,
-        sources: Vec<Box<dyn TelemetrySource>>,
-        root: u32,
-        start: Instant,
-        interval: Duration,
-        tx: Sender<Message>,
-    ) -> Followers {
-        let logs = (!follow.logs.is_empty())
-            .then(|| Follower::start(follow.logs.clone(), start, tx.clone()));
-        Followers {
-            sampler: Sampler::start(sources, root, start, interval, tx),
-            logs,
-        }
-    }
-
-    fn stop(self) -> Vec<String> {
-        self.sampler.stop();
-        self.logs.map(Follower::stop).unwrap_or_default()
-    }
-}
-
-/// What the runner has taken from its threads so far.
-struct Taken<'o> {
-    lines: Vec<OutputLine>,
-    samples: Vec<Sample>,
-    open_pipes: usize,
-    observe: &'o mut dyn FnMut(Event),
-}
-
-impl<'o> Taken<'o> {
-    fn new(open_pipes: usize, observe: &'o mut dyn FnMut(Event)) -> Self {
-        Taken {
-            lines: Vec::new(),
-            samples: Vec::new(),
-            open_pipes,
-            observe,
-        }
-    }
-
-    fn keep(&mut self, msg: Message) {
-        match msg {
-            Message::Line(line) => {
-                (self.observe)(Event::Line(&line));
-                self.lines.push(line);
-            }
-            Message::Sample(sample) => {
-                (self.observe)(Event::Sample(&sample));
-                self.samples.push(sample);
-            }
-            Message::Eof => self.open_pipes -= 1,
-        }
-    }
-
-    /// Take what comes within 50 ms.
-    fn wait(&mut self, rx: &Receiver<Message>) {
-        if let Ok(msg) = rx.recv_timeout(Duration::from_millis(50)) {
-            self.keep(msg);
-        }
-    }
-
-    /// Take what the pipes still hold, up to `within`, then whatever is queued.
-    fn drain(&mut self, rx: &Receiver<Message>, within: Duration) {
-        let until = Instant::now() + within;
-        while self.open_pipes > 0 {
-            let left = until.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(msg) => self.keep(msg),
-                Err(_) => break,
-            }
-        }
-        while let Ok(msg) = rx.try_recv() {
-            self.keep(msg);
-        }
-    }
-
-    fn output(
-        self,
-        ending: RunEnding,
-        wall_s: f64,
-        child_pid: u32,
-        logs: Vec<String>,
-    ) -> RunOutput {
-        let (mut lines, mut samples) = (self.lines, self.samples);
-        // Log lines and pipe lines come from different threads: keep them in time order.
-        lines.sort_by(|a, b| a.t.total_cmp(&b.t));
-        samples.sort_by(|a, b| a.t.total_cmp(&b.t));
-        RunOutput {
-            lines,
-            samples,
-            ending,
-            wall_s,
-            child_pid,
-            logs,
-        }
+fn output(
+    taken: Taken,
+    ending: Option<RunEnding>,
+    wall_s: f64,
+    child_pid: u32,
+    logs: Vec<String>,
+) -> RunOutput {
+    let (lines, samples) = taken.into_parts();
+    RunOutput {
+        lines,
+        samples,
+        ending: ending.expect("loop ends with an ending"),
+        wall_s,
+        child_pid,
+        logs,
     }
 }
 

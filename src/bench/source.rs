@@ -1,10 +1,11 @@
 //! Where a run comes from: a generation started now, or a trace recorded earlier. Both give a
 //! `RunRecord`; nothing after this point knows which, except for the label a replay carries.
 
-use super::live::{self, Started};
+use super::live;
 use super::options::{BenchOptions, Generation};
 use super::record::RunRecord;
 use super::runner::Event;
+use super::started::Started;
 use super::trace;
 use crate::cli::GlobalArgs;
 use crate::exit::{coded, ExitCode};

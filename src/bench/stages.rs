@@ -93,7 +93,7 @@ impl StageParser {
     }
 
     pub fn feed(&mut self, line: &OutputLine) {
-        let cleaned = markers::clean(&line.text);
+        let cleaned = super::ansi::clean(&line.text);
         let (t, text) = (line.t, cleaned.as_ref());
         // A host may prefix SadTalker's lines (timestamps, logger names).
         if text.contains(SIMULATED) {

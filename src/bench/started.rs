@@ -3,12 +3,12 @@
 //! census of its processes, the telemetry sources, Ctrl-C, and the `RunRecord` that comes out.
 
 use super::census::{self, Census};
-use super::live::{own_cpu_seconds, sources_for};
 use super::options::{BenchOptions, Target};
 use super::record::{
     GpuSourceInfo, HostMeta, Origin, RunMeta, RunRecord, VideoInfo, TRACE_VERSION,
 };
 use super::runner::{self, Event, Follow, RunLimits, RunOutput};
+use super::sources::{own_cpu_seconds, sources_for};
 use super::telemetry::TelemetrySource;
 use crate::exit::{coded, ExitCode};
 use anyhow::Context;

@@ -266,20 +266,61 @@ pub fn starting(argv: &[String], result_dir: &Path) -> String {
     )
 }
 
-/// Redraw the live progress line: stage, percent, GPU now.
+/// Redraw the live progress line: stage, percent, GPU now. Nothing under `--quiet`.
 pub fn progress(stage: Option<&StageSpan>, gpu_now: Option<f64>) {
-    let Some(stage) = stage else { return };
+    let style = super::style::current();
+    let Some(stage) = stage.filter(|_| !style.quiet) else {
+        return;
+    };
     let percent = match (stage.done, stage.total) {
         (Some(d), Some(t)) if t > 0 => format!(" {:>3}%", 100 * d / t),
         _ => String::new(),
     };
     let gpu = gpu_now.map_or("GPU n/a".into(), |g| format!("GPU {g:.0}%"));
+    let line = progress_line(stage.id.label(), &percent, &gpu, style.stderr_color);
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r\x1b[2K  {}{percent} · {gpu}", stage.id.label());
+    let _ = write!(err, "{line}");
     let _ = err.flush();
+}
+
+/// Wide enough for the longest stage label with its percent and GPU figure.
+const PROGRESS_WIDTH: usize = 50;
+
+/// With colour, the stage in bold after an erase-line code; without it (`--color never`,
+/// `NO_COLOR`), no control code at all: the line is padded with spaces to cover the last one.
+fn progress_line(label: &str, percent: &str, gpu: &str, color: bool) -> String {
+    if color {
+        format!("\r\x1b[2K  \x1b[1m{label}\x1b[0m{percent} · {gpu}")
+    } else {
+        format!("\r{:<PROGRESS_WIDTH$}", format!("  {label}{percent} · {gpu}"))
+    }
 }
 
 /// End the live progress line.
 pub fn progress_done() {
-    let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    let style = super::style::current();
+    if style.quiet {
+        return;
+    }
+    let clear = if style.stderr_color {
+        "\r\x1b[2K".to_string()
+    } else {
+        format!("\r{:PROGRESS_WIDTH$}\r", "")
+    };
+    let _ = write!(std::io::stderr(), "{clear}");
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::progress_line;
+
+    #[test]
+    fn the_progress_line_without_colour_has_no_control_codes() {
+        let plain = progress_line("Face Renderer", "  40%", "GPU 87%", false);
+        assert!(!plain.contains('\u{1b}'), "{plain:?}");
+        assert!(plain.starts_with("\r  Face Renderer  40% · GPU 87%"));
+        assert_eq!(plain.chars().count(), 1 + super::PROGRESS_WIDTH);
+        let coloured = progress_line("Face Renderer", "  40%", "GPU 87%", true);
+        assert!(coloured.contains("\x1b[1mFace Renderer\x1b[0m"), "{coloured:?}");
+    }
 }

@@ -42,7 +42,9 @@ fn color_asked(args: &[OsString]) -> Option<ColorChoice> {
             other => other.strip_prefix("--color=").map(str::to_owned),
         };
         if let Some(value) = value {
-            asked = <ColorChoice as ValueEnum>::from_str(&value, false).ok().or(asked);
+            asked = <ColorChoice as ValueEnum>::from_str(&value, false)
+                .ok()
+                .or(asked);
         }
     }
     asked
@@ -221,7 +223,10 @@ mod tests {
 
     #[test]
     fn color_is_read_before_parsing_and_the_last_one_wins() {
-        assert_eq!(color_asked(&args("sadfix --color never --help")), Some(ColorChoice::Never));
+        assert_eq!(
+            color_asked(&args("sadfix --color never --help")),
+            Some(ColorChoice::Never)
+        );
         assert_eq!(
             color_asked(&args("sadfix scan --color=never --color always")),
             Some(ColorChoice::Always)

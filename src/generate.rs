@@ -43,7 +43,11 @@ pub fn man_page() -> String {
         Man::render_description_section,
         Man::render_options_section,
     ] {
-        let keep = if out.is_empty() { Keep::All } else { Keep::Section };
+        let keep = if out.is_empty() {
+            Keep::All
+        } else {
+            Keep::Section
+        };
         out.push_str(&piece(&page, render, keep));
     }
     out.push_str(&Roff::new().control("SH", ["COMMANDS"]).to_roff());
@@ -106,6 +110,12 @@ fn piece(page: &Man, render: Render, keep: Keep) -> String {
         return body.to_owned();
     }
     body.lines()
-        .map(|line| if line.starts_with(".SH ") { ".PP" } else { line })
+        .map(|line| {
+            if line.starts_with(".SH ") {
+                ".PP"
+            } else {
+                line
+            }
+        })
         .fold(String::new(), |out, line| out + line + "\n")
 }

@@ -292,7 +292,10 @@ fn progress_line(label: &str, percent: &str, gpu: &str, color: bool) -> String {
     if color {
         format!("\r\x1b[2K  \x1b[1m{label}\x1b[0m{percent} · {gpu}")
     } else {
-        format!("\r{:<PROGRESS_WIDTH$}", format!("  {label}{percent} · {gpu}"))
+        format!(
+            "\r{:<PROGRESS_WIDTH$}",
+            format!("  {label}{percent} · {gpu}")
+        )
     }
 }
 
@@ -321,6 +324,9 @@ mod progress_tests {
         assert!(plain.starts_with("\r  Face Renderer  40% · GPU 87%"));
         assert_eq!(plain.chars().count(), 1 + super::PROGRESS_WIDTH);
         let coloured = progress_line("Face Renderer", "  40%", "GPU 87%", true);
-        assert!(coloured.contains("\x1b[1mFace Renderer\x1b[0m"), "{coloured:?}");
+        assert!(
+            coloured.contains("\x1b[1mFace Renderer\x1b[0m"),
+            "{coloured:?}"
+        );
     }
 }

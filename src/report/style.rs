@@ -105,7 +105,10 @@ mod tests {
         let s = Style::decide(ColorWhen::Auto, false, terminals(true, false, false));
         assert!(s.stdout_color && !s.stderr_color);
         let s = Style::decide(ColorWhen::Auto, false, terminals(true, true, true));
-        assert!(!s.stdout_color && !s.stderr_color, "NO_COLOR wins over a terminal");
+        assert!(
+            !s.stdout_color && !s.stderr_color,
+            "NO_COLOR wins over a terminal"
+        );
     }
 
     #[test]

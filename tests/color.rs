@@ -106,6 +106,22 @@ fn never_leaves_no_escape_code_on_a_terminal_where_auto_colours() {
 }
 
 #[test]
+fn bench_verdicts_are_coloured_on_a_terminal_and_plain_with_never() {
+    let replay = |flags: &[&str]| {
+        let mut args = vec!["bench", "--replay", "traces/cpu-fallback"];
+        args.extend_from_slice(flags);
+        on_terminal(sadfix(&fixtures(), &args))
+    };
+    let auto = replay(&[]);
+    assert!(
+        auto.contains("\x1b[38;5;9m\x1b[1m FAIL"),
+        "bold red: {auto:?}"
+    );
+    let never = replay(&["--color", "never"]);
+    assert!(!never.contains(ESC) && never.contains("FAIL"), "{never:?}");
+}
+
+#[test]
 fn no_color_turns_auto_off_but_not_always() {
     let (_tmp, install) = copy_fixture("installs/standalone");
     let mut cmd = dry_run(&install, &[]);

@@ -6,7 +6,7 @@ use crate::bench::expect::Status;
 use crate::bench::outcome::{BenchReport, GpuTelemetry, Mode};
 use crate::bench::record::Origin;
 use crate::bench::stages::StageSpan;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::io::Write;
 use std::path::Path;
 
@@ -56,7 +56,7 @@ fn mb(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.0} MiB"))
 }
 
-/// The whole report as text for stdout.
+/// The whole report as text for stdout; the verdicts' status coloured as `--color` decided.
 pub fn render(report: &BenchReport) -> String {
     let mut out = String::new();
     out.push_str("sadfix bench\n");
@@ -68,7 +68,7 @@ pub fn render(report: &BenchReport) -> String {
     out.push_str("\n\n");
     out.push_str(&figures(report));
     out.push('\n');
-    out.push_str(&verdict_table(report).to_string());
+    out.push_str(&verdict_table(report, super::color_enabled()).to_string());
     out.push('\n');
     for v in &report.verdicts {
         if let (Status::Warn | Status::Fail, Some(hint)) = (v.status, &v.hint) {
@@ -206,22 +206,41 @@ fn figures(report: &BenchReport) -> String {
     text
 }
 
-fn verdict_table(report: &BenchReport) -> Table {
+fn verdict_table(report: &BenchReport, color: bool) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(["expectation", "status", "observed", "expected"]);
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
     for v in &report.verdicts {
         let observed = v.observed.clone().unwrap_or_else(|| "n/a".into());
         table.add_row([
-            v.id.clone(),
-            status_word(v.status).into(),
-            observed,
-            v.expected.clone(),
+            Cell::new(&v.id),
+            status_cell(v.status, color),
+            Cell::new(observed),
+            Cell::new(&v.expected),
         ]);
     }
     table
+}
+
+/// The status word, coloured as doctor colours its marks.
+fn status_cell(status: Status, color: bool) -> Cell {
+    let cell = Cell::new(status_word(status));
+    if !color {
+        return cell;
+    }
+    match status {
+        Status::Pass => cell.fg(Color::Green),
+        Status::Warn => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
+        Status::Fail => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Status::Skip => cell.fg(Color::DarkGrey),
+    }
 }
 
 fn status_word(status: Status) -> &'static str {

@@ -212,6 +212,15 @@ pub fn resources() -> Resources {
     }
 }
 
+/// `CUDA_VISIBLE_DEVICES` values that hide every GPU.
+pub fn hides_all(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v == "-1"
+        || v.eq_ignore_ascii_case("none")
+        || v.eq_ignore_ascii_case("NoDevFiles")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

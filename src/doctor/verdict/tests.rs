@@ -209,7 +209,7 @@ fn a_cuda_timeout_under_wsl_points_at_the_library_path() {
     // Without the directory at all, exporting it is no fix: the Windows driver is.
     g.system.wsl_lib_exists = false;
     let check = torch::check_available(&g);
-    assert_eq!(check.fix.as_deref(), Some(system::WINDOWS_DRIVER_FIX));
+    assert_eq!(check.fix.as_deref(), Some(cause::WINDOWS_DRIVER_FIX));
     assert_eq!(system::check_wsl(&g).status, Status::Fail);
 }
 

@@ -85,6 +85,12 @@ pub struct SystemFacts {
     pub ld_library_path: String,
     pub env: CudaEnv,
     pub drm_gpus: Vec<DrmGpu>,
+    /// `/dev/nvidia*` device nodes (the driver's kernel module made them, or a container got them).
+    pub nvidia_nodes: Vec<String>,
+    /// Signs that this runs in a container (`/.dockerenv`, `/run/.containerenv`, cgroup names).
+    pub container: Vec<String>,
+    /// `ID` and `ID_LIKE` of `/etc/os-release` (`ubuntu`, `debian`, ...), for the install command.
+    pub os_ids: Vec<String>,
     pub resources: Resources,
 }
 
@@ -127,8 +133,64 @@ pub fn gather(inputs: &SystemInputs) -> SystemFacts {
             device_order: inputs.var("CUDA_DEVICE_ORDER"),
         },
         drm_gpus: drm_gpus(inputs),
+        nvidia_nodes: nvidia_nodes(inputs),
+        container: container_signs(inputs),
+        os_ids: os_ids(inputs),
         resources: Resources::default(),
     }
+}
+
+fn nvidia_nodes(inputs: &SystemInputs) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(inputs.path("/dev")) else {
+        return Vec::new();
+    };
+    let mut nodes: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("nvidia"))
+        .map(|n| format!("/dev/{n}"))
+        .collect();
+    nodes.sort();
+    nodes
+}
+
+fn container_signs(inputs: &SystemInputs) -> Vec<String> {
+    let mut signs = Vec::new();
+    for marker in ["/.dockerenv", "/run/.containerenv"] {
+        if inputs.path(marker).exists() {
+            signs.push(format!("{marker} exists"));
+        }
+    }
+    let cgroup = inputs.read("/proc/1/cgroup").unwrap_or_default();
+    if let Some(name) = ["docker", "kubepods", "containerd", "libpod", "lxc"]
+        .into_iter()
+        .find(|n| cgroup.contains(n))
+    {
+        signs.push(format!("/proc/1/cgroup names {name}"));
+    }
+    if let Some(name) = inputs.var("container").filter(|v| !v.is_empty()) {
+        signs.push(format!("container={name}"));
+    }
+    signs
+}
+
+fn os_ids(inputs: &SystemInputs) -> Vec<String> {
+    let text = inputs.read("/etc/os-release").unwrap_or_default();
+    let mut ids = Vec::new();
+    for line in text.lines() {
+        if let Some(value) = line
+            .strip_prefix("ID=")
+            .or_else(|| line.strip_prefix("ID_LIKE="))
+        {
+            ids.extend(
+                value
+                    .trim_matches('"')
+                    .split_whitespace()
+                    .map(str::to_lowercase),
+            );
+        }
+    }
+    ids
 }
 
 /// The loader's search directories in order, each with where it came from: `LD_LIBRARY_PATH`,
@@ -243,6 +305,11 @@ mod tests {
         );
         write(root, "/dev/dxg", "");
         write(root, "/etc/ld.so.conf.d/ld.wsl.conf", "/usr/lib/wsl/lib\n");
+        write(
+            root,
+            "/etc/os-release",
+            "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+        );
         write(root, "/usr/lib/wsl/lib/libnvidia-ml.so.1", "");
         let env = |var: &str| (var == "WSL_DISTRO_NAME").then(|| "Ubuntu".to_string());
         let facts = gather(&SystemInputs {
@@ -260,6 +327,33 @@ mod tests {
             facts.nvml_libraries,
             vec![PathBuf::from("/usr/lib/wsl/lib/libnvidia-ml.so.1")]
         );
+        assert_eq!(facts.os_ids, ["ubuntu", "debian"]);
+        assert!(facts.container.is_empty() && facts.nvidia_nodes.is_empty());
+    }
+
+    #[test]
+    fn a_container_and_the_driver_device_nodes_are_seen() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(root, "/.dockerenv", "");
+        write(
+            root,
+            "/proc/1/cgroup",
+            "0::/system.slice/docker-4f1e.scope\n",
+        );
+        write(root, "/dev/nvidiactl", "");
+        write(root, "/dev/nvidia0", "");
+        write(root, "/dev/null", "");
+        let facts = gather(&SystemInputs {
+            env: &|_: &str| None,
+            fs_root: root.to_path_buf(),
+        });
+        assert_eq!(
+            facts.container,
+            ["/.dockerenv exists", "/proc/1/cgroup names docker"]
+        );
+        assert_eq!(facts.nvidia_nodes, ["/dev/nvidia0", "/dev/nvidiactl"]);
+        assert!(facts.os_ids.is_empty());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! All verdicts, in report order. Each is a pure function of what was gathered.
 
+pub mod arch;
 pub mod cause;
 pub mod driver;
 pub mod install;

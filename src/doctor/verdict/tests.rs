@@ -25,6 +25,7 @@ fn snapshot(cuda: (u32, u32)) -> GpuView {
                 memory_used: 1 << 30,
                 utilization: Some(3),
                 processes: vec![],
+                notes: vec![],
             }],
         },
         "test".into(),
@@ -166,7 +167,7 @@ fn a_build_newer_than_the_driver_fails_from_nvml_or_from_torchs_warning() {
     let driver = driver::check_driver(&g);
     assert_eq!(driver.status, Status::Fail);
     assert!(driver.summary.contains("CUDA 11.4"), "{}", driver.summary);
-    assert!(driver.fix.unwrap().contains("update the NVIDIA driver"));
+    assert!(driver.fix.unwrap().ends_with("/whl/cu118"));
 
     let mut probe = working_cuda("2.1.2+cu121", Some("12.1"));
     probe.is_available = Some(false);
@@ -176,7 +177,7 @@ fn a_build_newer_than_the_driver_fails_from_nvml_or_from_torchs_warning() {
     let g = gathered(probe, GpuView::Unavailable("no NVML".into()));
     let driver = driver::check_driver(&g);
     assert_eq!(driver.status, Status::Fail);
-    assert!(driver.summary.contains("from torch's warning"));
+    assert!(driver.summary.contains("from torch's message"));
     assert!(driver.fix.unwrap().ends_with("/whl/cu118"));
     assert_eq!(torch::check_available(&g).status, Status::Fail);
 }
@@ -272,8 +273,12 @@ fn wheels_follow_the_driver() {
     let v = |major, minor| CudaVersion { major, minor };
     assert_eq!(driver::wheel_for(v(12, 4)), Some("cu124"));
     assert_eq!(driver::wheel_for(v(12, 2)), Some("cu121"));
-    assert_eq!(driver::wheel_for(v(13, 0)), Some("cu128"));
-    assert_eq!(driver::wheel_for(v(11, 4)), None);
+    assert_eq!(driver::wheel_for(v(12, 9)), Some("cu128"));
+    assert_eq!(driver::wheel_for(v(13, 0)), Some("cu130"));
+    assert_eq!(driver::wheel_for(v(13, 2)), Some("cu132"));
+    // 11.x drivers run cu118 by minor-version compatibility; nothing runs on a 10.x driver.
+    assert_eq!(driver::wheel_for(v(11, 4)), Some("cu118"));
+    assert_eq!(driver::wheel_for(v(10, 2)), None);
 }
 
 #[test]

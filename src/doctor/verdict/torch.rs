@@ -1,7 +1,8 @@
 //! Verdicts on torch and CUDA that cross the layers: the build torch is (CPU-only, CUDA x.y),
 //! whether CUDA answers and works, and whether the driver is new enough for the build.
 
-use super::cause::{why_unavailable, wsl_loader_fix};
+use super::arch;
+use super::cause::{driver_install, why_unavailable, wsl_loader_fix};
 use super::driver::reinstall_fix;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
@@ -69,10 +70,7 @@ pub fn check_build(g: &Gathered) -> Check {
         )
         .evidence(evidence)
         .evidence(tag),
-        None => cpu_only(g, &build.version)
-            .evidence(evidence)
-            .evidence(tag)
-            .fix_opt(reinstall_fix(g)),
+        None => cpu_only(g, &build.version).evidence(evidence).evidence(tag),
     }
 }
 
@@ -80,12 +78,19 @@ pub fn check_build(g: &Gathered) -> Check {
 fn cpu_only(g: &Gathered, version: &str) -> Check {
     let summary = format!("CPU-only torch build {version} (torch.version.cuda is None)");
     match g.nvidia_gpu_seen() {
+        // The wheel must match the driver; with no driver to ask, the driver comes first.
         Some(gpu) => Check::new(
             "torch.build",
             Area::Torch,
             Status::Fail,
             format!("{summary} while the driver sees {gpu}"),
-        ),
+        )
+        .fix(reinstall_fix(g).unwrap_or_else(|| {
+            format!(
+                "{}; then run `sadfix doctor` again for the torch wheel that matches the driver",
+                driver_install(&g.system.os_ids)
+            )
+        })),
         None => Check::new("torch.build", Area::Torch, Status::Warn, summary)
             .evidence("no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"),
     }
@@ -149,13 +154,39 @@ pub fn check_available(g: &Gathered) -> Check {
         probe.available_ms.unwrap_or(0.0)
     );
     if probe.is_available == Some(true) {
-        return available(probe, timing);
+        return match arch::unsupported(g, probe) {
+            Some(gpu) => unsupported_gpu(probe, gpu, timing),
+            None => available(probe, timing),
+        };
     }
-    let (status, summary, fix) = why_unavailable(g, probe);
-    Check::new(id, Area::Torch, status, summary)
-        .evidence_all(probe.warnings.iter().cloned())
+    let cause = why_unavailable(g, probe);
+    Check::new(id, Area::Torch, cause.status, cause.summary)
+        .evidence_all(cause.evidence)
         .evidence(timing)
-        .fix_opt(fix)
+        .fix_opt(cause.fix)
+}
+
+/// CUDA answers, but the build has no kernels for the GPU: the first kernel fails.
+fn unsupported_gpu(probe: &CudaProbe, gpu: arch::Unsupported, timing: String) -> Check {
+    let failed = probe.tensor_op.as_ref().is_some_and(|op| !op.ok);
+    let status = if failed { Status::Fail } else { Status::Warn };
+    let mut check = Check::new(
+        "cuda.available",
+        Area::Torch,
+        status,
+        format!(
+            "{} ({}) is not supported by this torch build",
+            gpu.name, gpu.sm
+        ),
+    )
+    .evidence(format!("torch.cuda.get_arch_list(): {}", gpu.arch_list));
+    if let Some(error) = probe.tensor_op.as_ref().and_then(|op| op.error.clone()) {
+        check = check.evidence(format!("tensor op on the GPU: {error}"));
+    }
+    check
+        .evidence_all(probe.warnings.iter().map(|w| w.trim().to_string()))
+        .evidence(timing)
+        .fix(gpu.fix)
 }
 
 /// CUDA answered True: it works when the tensor operation did too.

@@ -10,6 +10,8 @@ pub mod torch;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cause;
 
 use super::check::Check;
 use super::code::{check_batch_size, check_device_selection, CudaState};

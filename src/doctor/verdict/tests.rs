@@ -32,7 +32,7 @@ fn snapshot(cuda: (u32, u32)) -> GpuView {
     )
 }
 
-fn working_cuda(version: &str, cuda: Option<&str>) -> CudaProbe {
+pub(super) fn working_cuda(version: &str, cuda: Option<&str>) -> CudaProbe {
     let available = cuda.is_some();
     CudaProbe {
         torch_version: Some(version.into()),
@@ -58,7 +58,7 @@ fn working_cuda(version: &str, cuda: Option<&str>) -> CudaProbe {
     }
 }
 
-fn gathered(cuda: CudaProbe, gpu: GpuView) -> Gathered {
+pub(super) fn gathered(cuda: CudaProbe, gpu: GpuView) -> Gathered {
     let mut packages = BTreeMap::new();
     packages.insert("numpy".to_string(), Some("1.23.4".to_string()));
     packages.insert("torch".to_string(), cuda.torch_version.clone());

@@ -192,7 +192,9 @@ def cuda():
             result["cuda_error"] = error_text(exc)
         result["available_ms"] = ms(start)
         if result["is_available"] is False:
+            start = time.perf_counter()
             why_unavailable(torch, result)
+            result["why_ms"] = ms(start)
         if result["is_available"]:
             result["device_count"] = torch.cuda.device_count()
             for index in range(result["device_count"]):

@@ -82,6 +82,9 @@ pub struct CudaProbe {
     pub raw_device_count: Option<i64>,
     #[serde(default)]
     pub raw_device_count_error: Option<String>,
+    /// What asking torch why cost, in ms.
+    #[serde(default)]
+    pub why_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

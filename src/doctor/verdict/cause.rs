@@ -1,7 +1,7 @@
 //! Why CUDA is unavailable to a CUDA build of torch: one cause, read across every layer at once
 //! (torch's own reason, NVML, the device nodes, the loader path, containers, WSL), with the fix.
 
-use super::driver::{driver_needed, driver_too_old_fix, reinstall_fix};
+use super::driver::{driver_install, driver_needed, driver_too_old_fix, reinstall_fix};
 use crate::doctor::check::Status;
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::CudaProbe;
@@ -177,23 +177,6 @@ fn no_driver(g: &Gathered, said: &str) -> Option<Cause> {
         format!("no NVIDIA driver on this machine{nodes}"),
         Some(driver_install(&g.system.os_ids)),
     ))
-}
-
-/// The distribution's own command for the NVIDIA driver.
-pub fn driver_install(os_ids: &[String]) -> String {
-    let is = |id: &str| os_ids.iter().any(|o| o == id);
-    if is("ubuntu") {
-        "sudo ubuntu-drivers install && sudo reboot".into()
-    } else if is("debian") {
-        "sudo apt-get install -y nvidia-driver && sudo reboot".into()
-    } else if is("fedora") {
-        "sudo dnf install -y akmod-nvidia && sudo reboot".into()
-    } else if is("arch") {
-        "sudo pacman -S --noconfirm nvidia && sudo reboot".into()
-    } else {
-        "install the NVIDIA driver from https://www.nvidia.com/Download/index.aspx, then reboot"
-            .into()
-    }
 }
 
 /// Error 804: the forward-compatibility libraries (cuda-compat) work on data-centre GPUs only.

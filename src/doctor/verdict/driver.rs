@@ -62,6 +62,23 @@ pub fn driver_too_old_fix(g: &Gathered) -> String {
     })
 }
 
+/// The distribution's own command for the NVIDIA driver.
+pub fn driver_install(os_ids: &[String]) -> String {
+    let is = |id: &str| os_ids.iter().any(|o| o == id);
+    if is("ubuntu") {
+        "sudo ubuntu-drivers install && sudo reboot".into()
+    } else if is("debian") {
+        "sudo apt-get install -y nvidia-driver && sudo reboot".into()
+    } else if is("fedora") {
+        "sudo dnf install -y akmod-nvidia && sudo reboot".into()
+    } else if is("arch") {
+        "sudo pacman -S --noconfirm nvidia && sudo reboot".into()
+    } else {
+        "install the NVIDIA driver from https://www.nvidia.com/Download/index.aspx, then reboot"
+            .into()
+    }
+}
+
 /// `gpu.driver`.
 pub fn check_driver(g: &Gathered) -> Check {
     let id = "gpu.driver";

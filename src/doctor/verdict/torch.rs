@@ -2,8 +2,8 @@
 //! whether CUDA answers and works, and whether the driver is new enough for the build.
 
 use super::arch;
-use super::cause::{driver_install, why_unavailable, wsl_loader_fix};
-use super::driver::reinstall_fix;
+use super::cause::{why_unavailable, wsl_loader_fix};
+use super::driver::{driver_install, reinstall_fix};
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::{CudaProbe, ProbeOutcome, COULD_NOT_START};

@@ -10,7 +10,7 @@ use crate::install::{Install, Layout, PythonChoice, PythonSource};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn snapshot(cuda: (u32, u32)) -> GpuView {
+pub(super) fn snapshot(cuda: (u32, u32)) -> GpuView {
     GpuView::Replay(
         GpuSnapshot {
             driver_version: "550.54.14".into(),

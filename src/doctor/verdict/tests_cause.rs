@@ -155,3 +155,32 @@ fn a_cpu_only_build_with_an_nvidia_card_but_no_driver_installs_the_driver_first(
     );
     assert!(!fix.contains("cu121"));
 }
+
+#[test]
+fn a_blackwell_gpu_under_a_cu124_build_needs_a_newer_driver_then_cu128() {
+    let mut probe = working_cuda("2.5.1+cu124", Some("12.4"));
+    probe.devices[0].name = "NVIDIA GeForce RTX 5090".into();
+    probe.devices[0].capability = vec![12, 0];
+    probe.arch_list = [
+        "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90",
+    ]
+    .map(String::from)
+    .to_vec();
+    let g = gathered(probe.clone(), super::tests::snapshot((12, 4)));
+    let check = torch::check_available(&g);
+    // The tensor op still ran (PTX would JIT): a warning, not a failure.
+    assert_eq!(check.status, Status::Warn);
+    assert!(
+        check.summary.contains("(sm_120) is not supported"),
+        "{}",
+        check.summary
+    );
+    assert_eq!(
+        check.fix.as_deref(),
+        Some("update the NVIDIA driver to 570 or newer, then: /venv/bin/python -m pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cu128")
+    );
+    // Same major version as an arch in the list: torch runs it, and so does doctor.
+    probe.devices[0].capability = vec![8, 9];
+    let g = gathered(probe, super::tests::snapshot((12, 4)));
+    assert_eq!(torch::check_available(&g).status, Status::Ok);
+}

@@ -146,6 +146,15 @@ fn a_host_that_captures_the_output_still_names_the_sadtalker_child() {
     assert!(stdout.contains("batch size 4, size 512"), "{stdout}");
 }
 
+#[test]
+fn markers_re_printed_after_the_end_are_not_taken_for_stage_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, report, stdout) = exec(tmp.path(), &[], "captured", &["--reprint"]);
+    assert!(report.stages.is_empty(), "{stdout}");
+    let note = report.host.as_ref().unwrap().stages_note.clone().unwrap();
+    assert!(note.contains("printed it afterwards"), "{note}");
+}
+
 /// Live processes whose environment holds `SADFIX_RUN=<id>`.
 fn marked(id: &str) -> Vec<u32> {
     let mark = format!("SADFIX_RUN={id}");

@@ -115,7 +115,8 @@ pub fn cmdline_of(pid: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn stdout_of(pid: u32) -> Option<String> {
+/// Where the stdout of `pid` goes: a file's path, `pipe:[..]`, `socket:[..]`, a terminal.
+pub fn stdout_of(pid: u32) -> Option<String> {
     std::fs::read_link(format!("/proc/{pid}/fd/1"))
         .ok()
         .map(|p| p.display().to_string())

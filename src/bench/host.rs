@@ -25,8 +25,23 @@ pub struct HostReport {
 }
 
 pub fn report(host: &HostMeta, timeline: &Timeline, samples: &[Sample]) -> HostReport {
-    let stages_seen = timeline.stages.len() > 1;
-    let stages_note = (!stages_seen).then(|| why_no_stages(host));
+    let first_marker = timeline.stages.get(1).map(|s| s.start_s);
+    let reprinted = match (&host.sadtalker, first_marker) {
+        // The first marker of a live run comes long before SadTalker ends; one that arrives
+        // only after it was last seen alive was re-printed from captured output.
+        (Some(child), Some(t)) => t >= child.last_seen_s,
+        _ => false,
+    };
+    let stages_seen = first_marker.is_some() && !reprinted;
+    let stages_note = match (stages_seen, reprinted) {
+        (true, _) => None,
+        (false, true) => Some(format!(
+            "SadTalker's stage markers reached sadfix only after it ended (it was last seen at {:.1} s, the first marker came at {:.1} s): the host captured its output and printed it afterwards, so the stage times are not real; if the host writes a log while it runs, pass --log FILE",
+            host.sadtalker.as_ref().map_or(0.0, |c| c.last_seen_s),
+            first_marker.unwrap_or_default()
+        )),
+        (false, false) => Some(why_no_stages(host)),
+    };
     HostReport {
         kind: host.kind.clone(),
         run_id: host.run_id.clone(),
@@ -75,7 +90,19 @@ fn why_no_stages(host: &HostMeta) -> String {
                 child.pid
             ),
         },
-        None => "no stage markers reached sadfix and no SadTalker process (inference.py) was seen among the run's processes: a host that runs SadTalker inside its own process (webui, ComfyUI, an API server) prints the bars to its console; pass --log with the file that console goes to".to_string(),
+        None => {
+            let mut why = "no stage markers reached sadfix and no SadTalker process (inference.py) was seen among the run's processes: a host that runs SadTalker inside its own process (webui, ComfyUI, an API server) prints the bars to its console".to_string();
+            match host.root_stdout.as_deref() {
+                Some(file) if file.starts_with('/') && !host.logs_followed.iter().any(|f| f == file) => {
+                    why.push_str(&format!(", which goes to {file}; pass --log {file}"))
+                }
+                Some(other) if !other.starts_with('/') => why.push_str(&format!(
+                    ", which is {other} here, which sadfix cannot read; make the server log to a file and pass --log FILE"
+                )),
+                _ => why.push_str("; pass --log with the file that console goes to"),
+            }
+            why
+        }
     };
     if !unmatched.is_empty() {
         why.push_str(&format!("; no file matched --log {}", unmatched.join(", ")));

@@ -113,8 +113,13 @@ pub fn build(b: Build) -> BenchReport {
     let meta = &record.meta;
     let telemetry = telemetry_status(b.replay_of.as_deref(), record);
     let mut stages = summary::stages(&timeline.stages, &record.samples);
-    // A host's run without a single marker: "load models" would only be the whole run misnamed.
-    if meta.host.is_some() && timeline.stages.len() == 1 {
+    let host = meta
+        .host
+        .as_ref()
+        .map(|h| host::report(h, timeline, &record.samples));
+    // A host's run without a marker seen live: "load models" would only be the whole run
+    // misnamed, and re-printed markers carry no stage times.
+    if host.as_ref().is_some_and(|h| !h.stages_seen) {
         stages.clear();
     }
     let overall = Stats::over(&record.samples, 0.0, meta.wall_s);
@@ -144,10 +149,6 @@ pub fn build(b: Build) -> BenchReport {
             unfinished: unfinished.as_deref(),
         },
     );
-    let host = meta
-        .host
-        .as_ref()
-        .map(|h| host::report(h, timeline, &record.samples));
     if let Some(h) = host.as_ref().filter(|h| !h.stages_seen) {
         // The video is named in the output sadfix did not see: not a missing video.
         for v in verdicts.iter_mut().filter(|v| v.id == "output.video") {

@@ -169,6 +169,9 @@ pub struct HostMeta {
     /// The SadTalker process seen among the run's processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sadtalker: Option<SadTalkerChild>,
+    /// `--attach`: where the watched process's stdout goes (`/proc/PID/fd/1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_stdout: Option<String>,
 }
 
 /// Everything about the run that is not a line or a sample (`meta.json` of a trace).

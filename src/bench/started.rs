@@ -27,6 +27,8 @@ pub struct Started<'o> {
     gpu: GpuSourceInfo,
     started_unix_s: u64,
     kind: Option<&'static str>,
+    /// `--attach`: where the watched process's stdout went when sadfix attached.
+    root_stdout: Option<String>,
 }
 
 impl<'o> Started<'o> {
@@ -53,6 +55,7 @@ impl<'o> Started<'o> {
             gpu,
             started_unix_s: unix_now(),
             kind,
+            root_stdout: None,
         })
     }
 
@@ -73,6 +76,7 @@ impl<'o> Started<'o> {
             gpu,
             started_unix_s: unix_now(),
             kind: Some("attach"),
+            root_stdout: census::stdout_of(pid),
         }
     }
 
@@ -141,6 +145,7 @@ impl<'o> Started<'o> {
             logs: self.options.logs.clone(),
             logs_followed: output.logs.clone(),
             sadtalker,
+            root_stdout: self.root_stdout.clone(),
         });
         RunRecord {
             meta: RunMeta {

@@ -5,8 +5,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, OnceLock};
 
 /// The first interrupting signal received, 0 while none has come.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
@@ -26,57 +25,48 @@ pub fn note(signal: i32) -> bool {
         .is_ok()
 }
 
-/// How a command's children learn of an interrupt: SIGINT and SIGTERM are watched while this
-/// lives. The first one raises `flag` (the runner then ends its group and returns what it saw);
-/// a second one kills every live group and re-raises at once.
+/// How a command's children learn of an interrupt. SIGINT and SIGTERM are watched from the
+/// first `Watch::start` to the end of the process (not only while one run lasts: a command
+/// that runs several generations, or writes a report after one, must not lose a Ctrl-C that
+/// comes in between). The first signal raises `flag` (a runner then ends its group and returns
+/// what it saw; `process` starts nothing new); a second kills every live group and re-raises.
 pub struct Watch {
     flag: Arc<AtomicBool>,
-    handle: signal_hook::iterator::Handle,
-    thread: Option<JoinHandle<()>>,
 }
+
+static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
 impl Watch {
     pub fn start() -> io::Result<Watch> {
-        Self::start_with(|_| {})
-    }
-
-    /// Like `start`, with `first` run on the first signal (after `flag` is raised). A command
-    /// whose children have no other way to learn of the interrupt passes `kill_and_reraise`.
-    pub fn start_with(first: impl Fn(i32) + Send + 'static) -> io::Result<Watch> {
+        if let Some(flag) = FLAG.get() {
+            return Ok(Watch { flag: flag.clone() });
+        }
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-        let handle = signals.handle();
         let flag = Arc::new(AtomicBool::new(false));
+        if FLAG.set(flag.clone()).is_err() {
+            // Another thread won the race; its watcher serves both.
+            signals.handle().close();
+            return Ok(Watch {
+                flag: FLAG.get().expect("set").clone(),
+            });
+        }
         let raised = flag.clone();
-        let thread = std::thread::spawn(move || {
+        std::thread::spawn(move || {
             for signal in signals.forever() {
                 note(signal);
                 if raised.swap(true, Ordering::SeqCst) {
                     // A generation that ignores SIGTERM must not outlive sadfix.
                     kill_and_reraise(signal);
                 }
-                first(signal);
             }
         });
-        Ok(Watch {
-            flag,
-            handle,
-            thread: Some(thread),
-        })
+        Ok(Watch { flag })
     }
 
     /// Raised by the first signal.
     pub fn flag(&self) -> Arc<AtomicBool> {
         self.flag.clone()
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        self.handle.close();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -247,3 +247,26 @@ fn attach_watches_a_running_generation_and_leaves_it_running() {
         "the generation ran to its end"
     );
 }
+
+#[test]
+fn a_missing_program_or_process_says_what_to_give() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sadfix(tmp.path())
+        .args(["bench", "--exec", "--", "no-such-program-here"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("without a shell: give the program's path"),
+        "{err}"
+    );
+    // Not a pid that can exist (above the kernel's pid_max).
+    let out = sadfix(tmp.path())
+        .args(["bench", "--attach", "4294967"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--attach 4294967: no such process"), "{err}");
+}

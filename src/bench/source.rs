@@ -75,6 +75,15 @@ pub struct AttachRun<'a> {
 impl RunSource for AttachRun<'_> {
     fn record(&mut self, observe: &mut dyn FnMut(Event)) -> anyhow::Result<RunRecord> {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        if !super::runner::alive(self.pid) {
+            return Err(coded(
+                ExitCode::Usage,
+                format!(
+                    "--attach {}: no such process; give the id of a running process",
+                    self.pid
+                ),
+            ));
+        }
         let mut started = Started::watching(self.pid, self.options);
         report::note(&report::bench::attaching(
             self.pid,

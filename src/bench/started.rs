@@ -93,9 +93,15 @@ impl<'o> Started<'o> {
                 };
                 runner::run_followed(command, &limits, &self.follow, sources, observe).map_err(
                     |e| {
+                        let hint = match (e.kind(), self.kind) {
+                            (std::io::ErrorKind::NotFound, Some("exec")) => {
+                                "; --exec runs it without a shell: give the program's path, or sh -c '...'"
+                            }
+                            _ => "",
+                        };
                         coded(
                             ExitCode::RunFailed,
-                            format!("cannot start {}: {e}", self.argv[0]),
+                            format!("cannot start {}: {e}{hint}", self.argv[0]),
                         )
                     },
                 )

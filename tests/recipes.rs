@@ -291,6 +291,74 @@ fn reported_families_are_never_edited() {
 }
 
 #[test]
+fn a_condition_split_over_lines_keeps_its_comments() {
+    check(
+        "shape-parenthesized.py",
+        "force",
+        FORCE,
+        true,
+        &[("A", Rewrite)],
+    );
+}
+
+#[test]
+fn extra_terms_and_comparisons_with_true_keep_every_other_term() {
+    check(
+        "shape-extra-terms.py",
+        "force",
+        FORCE,
+        true,
+        &[("A", Rewrite)],
+    );
+    let expect = [("A", Rewrite), ("E", Rewrite)];
+    check("shape-comparisons.py", "force", FORCE, true, &expect);
+}
+
+#[test]
+fn the_check_is_found_through_import_aliases() {
+    let expect = [("A", Rewrite), ("E", Rewrite), ("C", Rewrite)];
+    check("shape-aliases.py", "force", FORCE, true, &expect);
+}
+
+#[test]
+fn a_conditional_expression_inside_call_arguments() {
+    let expect = [("E", Rewrite), ("E", Rewrite), ("E", Rewrite)];
+    check("shape-device-call.py", "force", FORCE, true, &expect);
+}
+
+#[test]
+fn the_inverted_form_keeps_the_cpu_switch() {
+    check("shape-inverted.py", "force", FORCE, true, &[("A", Rewrite)]);
+}
+
+#[test]
+fn an_elif_that_picks_cuda() {
+    check("shape-elif.py", "force", FORCE, true, &[("B", Rewrite)]);
+    check(
+        "shape-elif-not-cpu.py",
+        "force",
+        FORCE,
+        true,
+        &[("B", Rewrite)],
+    );
+}
+
+#[test]
+fn shapes_that_cannot_be_rewritten_safely_are_listed_with_a_reason() {
+    let expect = [
+        ("unrecognised", ReportOnly),
+        ("unrecognised", ReportOnly),
+        ("unrecognised", ReportOnly),
+    ];
+    check("shape-unrewritable.py", "force", FORCE, false, &expect);
+    let (_tmp, install) =
+        install_with(&fs::read(util::fixtures().join("cases/shape-unrewritable.py")).unwrap());
+    for site in scan_report(&install).unwrap().sites {
+        assert!(site.note.starts_with("not rewritten: "), "{site:?}");
+    }
+}
+
+#[test]
 fn look_alikes_do_not_fire() {
     check("no-device.py", "force", FORCE, false, &[]);
     check("no-device.py", "timeout5", TIMEOUT5, false, &[]);

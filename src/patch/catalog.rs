@@ -30,6 +30,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../patches/device-libraries.yaml"),
     ),
     (
+        "device-unrecognised.yaml",
+        include_str!("../../patches/device-unrecognised.yaml"),
+    ),
+    (
         "batch-size.yaml",
         include_str!("../../patches/batch-size.yaml"),
     ),

@@ -57,6 +57,7 @@ pub(super) struct RawRewrite {
     pub(super) body: Option<String>,
     pub(super) dedupe: Option<String>,
     pub(super) helper: Option<String>,
+    pub(super) drop_cuda_check: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +76,8 @@ pub enum RewriteOp {
     Unwrap { statement: u32, body: u32 },
     /// Delete the identical copies that follow a statement.
     Dedupe { capture: u32 },
+    /// Take torch's CUDA check out of a condition, keeping its other terms (`cuda_check.rs`).
+    DropCudaCheck { capture: u32 },
 }
 
 #[derive(Debug, Clone)]

@@ -158,8 +158,9 @@ fn refuse_if_wanted(
             line: at.line,
             column: at.column,
         },
-        Broken::NotUtf8 => PatchError::NotUtf8 {
+        Broken::NotUtf8(offset) => PatchError::NotUtf8 {
             file: rel.to_path_buf(),
+            offset: *offset,
         },
         Broken::Unreadable(e) => PatchError::io(path, std::io::Error::other(e.clone())),
     })

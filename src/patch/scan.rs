@@ -71,7 +71,8 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
 #[derive(Debug, Clone)]
 pub enum Broken {
     Syntax(SyntaxErrorAt),
-    NotUtf8,
+    /// The byte offset of the first byte that is not UTF-8.
+    NotUtf8(usize),
     Unreadable(String),
 }
 
@@ -92,7 +93,10 @@ impl std::fmt::Display for Broken {
                 "does not parse (syntax error at line {}, column {})",
                 at.line, at.column
             ),
-            Broken::NotUtf8 => f.write_str("is not UTF-8 text"),
+            Broken::NotUtf8(at) => write!(
+                f,
+                "is not UTF-8 text (byte {at} is the first that is not); never rewritten"
+            ),
             Broken::Unreadable(e) => write!(f, "cannot be read: {e}"),
         }
     }
@@ -180,13 +184,16 @@ fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
         Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
     };
     let worth = |text: &str| needles.iter().any(|n| text.contains(n.as_str()));
-    let Ok(text) = std::str::from_utf8(&bytes) else {
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
         // Only a file a recipe could match is worth a complaint.
-        return if worth(&String::from_utf8_lossy(&bytes)) {
-            Prepared::Broken(Broken::NotUtf8)
-        } else {
-            Prepared::Skipped
-        };
+        Err(e) => {
+            return if worth(&String::from_utf8_lossy(&bytes)) {
+                Prepared::Broken(Broken::NotUtf8(e.valid_up_to()))
+            } else {
+                Prepared::Skipped
+            };
+        }
     };
     if !worth(text) {
         return Prepared::Skipped;

@@ -135,8 +135,24 @@ pub fn plan_with<'c>(
         .iter()
         .map(|c| (c.rel.clone(), c.result.clone()))
         .collect();
-    plan.compiled = verify::compiles(&results)?;
+    plan.compiled = verify::compiles(&results).map_err(|e| blame_the_input(&plan, e))?;
     Ok(plan)
+}
+
+/// A result Python rejects is sadfix's bug only when Python accepted the file before: an input
+/// that tree-sitter parses but Python does not (a lone CR before a control character, a BOM
+/// after the first line) is refused as it is.
+fn blame_the_input(plan: &Plan, error: PatchError) -> PatchError {
+    let PatchError::BadResult { file, .. } = &error else {
+        return error;
+    };
+    let Some(change) = plan.changes.iter().find(|c| &c.rel == file) else {
+        return error;
+    };
+    match verify::compiles(&[(change.rel.clone(), change.original.clone())]) {
+        Err(PatchError::BadResult { file, reason }) => PatchError::DoesNotCompile { file, reason },
+        _ => error,
+    }
 }
 
 /// A broken file that a requested recipe could touch blocks the whole patch.

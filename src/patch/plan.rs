@@ -51,7 +51,12 @@ pub struct Plan {
 
 /// Prepare and verify the patch `options` ask for.
 pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchError> {
-    plan_with(catalog::shipped, catalog::needles(), install, options)
+    plan_with(
+        catalog::for_options(options),
+        catalog::needles(),
+        install,
+        options,
+    )
 }
 
 /// `plan` with a given way to load the recipes and their needles.

@@ -152,11 +152,23 @@ impl Catalog {
 
 /// Load every `(file name, YAML text)`; all errors are collected before returning.
 pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
+    load_where(files, &|_| true)
+}
+
+/// `load_all` for the recipes `keep` selects: the others cost no query compilation.
+pub(super) fn load_where(
+    files: &[(&str, &str)],
+    keep: &dyn Fn(&RawRecipe) -> bool,
+) -> Result<Catalog, RecipeErrors> {
     let mut errors = Vec::new();
     let mut raws: Vec<(String, RawRecipe)> = Vec::new();
     for (file, text) in files {
         match yaml_serde::from_str::<Vec<RawRecipe>>(text) {
-            Ok(list) => raws.extend(list.into_iter().map(|r| (file.to_string(), r))),
+            Ok(list) => raws.extend(
+                list.into_iter()
+                    .filter(|r| keep(r))
+                    .map(|r| (file.to_string(), r)),
+            ),
             Err(e) => errors.push(format!("{file}: {e}")),
         }
     }

@@ -45,7 +45,7 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
     let files = python_files(&install.root);
     let (_, results) = analyze_files(
-        catalog::shipped,
+        catalog::listed,
         catalog::needles(),
         &install.root,
         &files,

@@ -82,7 +82,12 @@ fn reindent(text: &str, unit: &str) -> String {
     text.split_inclusive('\n')
         .map(|line| {
             let spaces = line.len() - line.trim_start_matches(' ').len();
-            format!("{}{}{}", unit.repeat(spaces / 4), " ".repeat(spaces % 4), &line[spaces..])
+            format!(
+                "{}{}{}",
+                unit.repeat(spaces / 4),
+                " ".repeat(spaces % 4),
+                &line[spaces..]
+            )
         })
         .collect()
 }
@@ -94,7 +99,11 @@ fn requote(text: &str, rng: &mut Rng) -> String {
         return text.to_string();
     }
     let (start, end) = spots[rng.below(spots.len())];
-    let quote = if &text[start..start + 1] == "\"" { "'" } else { "\"" };
+    let quote = if &text[start..start + 1] == "\"" {
+        "'"
+    } else {
+        "\""
+    };
     format!(
         "{}{quote}{}{quote}{}",
         &text[..start],
@@ -128,7 +137,12 @@ fn simple_strings(text: &str) -> Vec<(usize, usize)> {
 
 /// More spaces after one comma, around one `=` or before one colon at a line end.
 fn respace(text: &str, rng: &mut Rng) -> String {
-    let choices = [(", ", ",   "), (" = ", "  =  "), (":\n", " :\n"), ("(", "( ")];
+    let choices = [
+        (", ", ",   "),
+        (" = ", "  =  "),
+        (":\n", " :\n"),
+        ("(", "( "),
+    ];
     let (from, to) = choices[rng.below(choices.len())];
     let spots: Vec<usize> = text.match_indices(from).map(|(i, _)| i).collect();
     if spots.is_empty() {

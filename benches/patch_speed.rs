@@ -46,6 +46,17 @@ fn main() {
     let recipes = catalog::shipped().expect("recipes load");
 
     let install = locate(Some(&root), Path::new("/")).expect("the generated tree is an install");
+    let start = Instant::now();
+    let all_files = sadfix::install::python_files(&install.root);
+    let hit = sadfix::patch::scan::needles_hit(catalog::needles(), &all_files);
+    let prefilter = start.elapsed();
+    let start = Instant::now();
+    let needed = catalog::for_needles(&hit).expect("recipes load").recipes.len();
+    println!(
+        "find the needles in the tree: {:.2} ms; compile the {needed} recipes they need, once: {:.2} ms",
+        prefilter.as_secs_f64() * 1e3,
+        start.elapsed().as_secs_f64() * 1e3
+    );
     let mut sites = 0;
     let scan = median(RUNS, || {
         sites = scan_report(&install).expect("scan").sites.len()

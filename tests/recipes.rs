@@ -419,6 +419,47 @@ fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
     assert_eq!(sites(true), full);
 }
 
+/// `scan` compiles only the recipes whose needles occur in the tree; it must list exactly what
+/// the whole catalog lists, on every fixture file and on each file alone.
+#[test]
+fn compiling_only_the_needed_recipes_lists_the_same_sites() {
+    use sadfix::patch::scan::{analyze_files, needles_hit, FileOutcome};
+    let root = util::fixtures();
+    let files = sadfix::install::python_files(&root);
+    let sites = |files: &[std::path::PathBuf], only_needed: bool| {
+        let hit = needles_hit(catalog::needles(), files);
+        let load = || {
+            if only_needed {
+                catalog::for_needles(&hit)
+            } else {
+                catalog::shipped()
+            }
+        };
+        let (_, results) = analyze_files(
+            load,
+            catalog::needles(),
+            &root,
+            files,
+            &PatchOptions::default(),
+            true,
+        )
+        .unwrap();
+        results
+            .into_iter()
+            .map(|(rel, outcome)| match outcome {
+                FileOutcome::Analyzed(_, analysis) => (rel, format!("{:?}", analysis.sites)),
+                FileOutcome::Broken(why) => (rel, format!("broken: {why}")),
+                FileOutcome::Skipped => (rel, "skipped".into()),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sites(&files, true), sites(&files, false));
+    for file in files.iter().filter(|f| f.starts_with(root.join("cases"))) {
+        let one = std::slice::from_ref(file);
+        assert_eq!(sites(one, true), sites(one, false), "{}", file.display());
+    }
+}
+
 /// The bytes `options` make of `original` on a fresh install.
 fn patched(original: &[u8], options: &PatchOptions) -> Vec<u8> {
     let (_tmp, install) = install_with(original);

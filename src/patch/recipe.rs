@@ -162,13 +162,19 @@ pub(super) fn load_where(
 ) -> Result<Catalog, RecipeErrors> {
     let mut errors = Vec::new();
     let mut raws: Vec<(String, RawRecipe)> = Vec::new();
+    // Left out here, but still a recipe an `already_applied` may name.
+    let mut left_out: Vec<String> = Vec::new();
     for (file, text) in files {
         match yaml_serde::from_str::<Vec<RawRecipe>>(text) {
-            Ok(list) => raws.extend(
-                list.into_iter()
-                    .filter(|r| keep(r))
-                    .map(|r| (file.to_string(), r)),
-            ),
+            Ok(list) => {
+                for r in list {
+                    if keep(&r) {
+                        raws.push((file.to_string(), r));
+                    } else {
+                        left_out.push(r.id);
+                    }
+                }
+            }
             Err(e) => errors.push(format!("{file}: {e}")),
         }
     }
@@ -259,7 +265,7 @@ pub(super) fn load_where(
     }
     for r in &recipes {
         if let Some(AlreadyApplied::Recipe(other)) = &r.already_applied {
-            if !seen.contains(other.as_str()) {
+            if !seen.contains(other.as_str()) && !left_out.contains(other) {
                 errors.push(format!(
                     "{}: already_applied names unknown recipe {other}",
                     r.id

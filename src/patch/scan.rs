@@ -44,8 +44,9 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
     let files = python_files(&install.root);
+    let hit = needles_hit(catalog::needles(), &files);
     let (_, results) = analyze_files(
-        catalog::listed,
+        || catalog::for_needles(&hit),
         catalog::needles(),
         &install.root,
         &files,
@@ -65,6 +66,25 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
         }
     }
     Ok(report)
+}
+
+/// The needles that occur in at least one of `files` (read on all cores; a file that cannot
+/// be read is read again, and reported, by the scan itself).
+pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
+    let per_file = par_map(files.to_vec(), &|path: PathBuf| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        needles
+            .iter()
+            .map(|n| text.contains(n.as_str()))
+            .collect::<Vec<bool>>()
+    });
+    needles
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| per_file.iter().any(|hits| hits[*i]))
+        .map(|(_, n)| n.clone())
+        .collect()
 }
 
 /// Why a file could not be analysed.

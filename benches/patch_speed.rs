@@ -51,7 +51,10 @@ fn main() {
     let hit = sadfix::patch::scan::needles_hit(catalog::needles(), &all_files);
     let prefilter = start.elapsed();
     let start = Instant::now();
-    let needed = catalog::for_needles(&hit).expect("recipes load").recipes.len();
+    let needed = catalog::for_needles(&hit)
+        .expect("recipes load")
+        .recipes
+        .len();
     println!(
         "find the needles in the tree: {:.2} ms; compile the {needed} recipes they need, once: {:.2} ms",
         prefilter.as_secs_f64() * 1e3,

@@ -4,5 +4,5 @@
 # no-op, revert exact. Failing inputs are left under target/tmp/mutations-failed/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SADFIX_MUTATIONS="${SADFIX_MUTATIONS:-12}" SADFIX_MUTATION_SEED="${SADFIX_MUTATION_SEED:-29}" \
+SADFIX_MUTATIONS="${SADFIX_MUTATIONS:-8}" SADFIX_MUTATION_SEED="${SADFIX_MUTATION_SEED:-29}" \
     cargo test -q --test mutations

@@ -163,6 +163,13 @@ fn validate_rewrite(
         capture(name).ok_or_else(|| format!("rewrite capture @{name} is not in the query"))
     };
     let op = match (&rw.replace, &rw.with, &rw.unwrap, &rw.body, &rw.dedupe) {
+        (None, None, None, None, None) if rw.drop_cuda_check.is_some() => {
+            let name = rw.drop_cuda_check.as_deref().unwrap_or_default();
+            cap(name)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(|capture| RewriteOp::DropCudaCheck { capture })
+        }
         (Some(c), Some(w), None, None, None) => {
             let with = template::parse(w, capture)
                 .map_err(|e| errors.extend(e))
@@ -204,7 +211,7 @@ fn validate_rewrite(
         },
         _ => {
             errors.push(
-                "rewrite takes one of: `replace` + `with`, `unwrap` + `body`, or `dedupe`".into(),
+                "rewrite takes one of: `replace` + `with`, `unwrap` + `body`, `dedupe`, or `drop_cuda_check`".into(),
             );
             None
         }

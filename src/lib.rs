@@ -12,6 +12,7 @@ pub mod install;
 pub mod patch;
 pub mod process;
 pub mod report;
+pub mod tune;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -37,6 +38,7 @@ pub fn run() -> i32 {
         Command::Patch(args) => patch::command::patch(&cli.global, args),
         Command::Doctor(args) => doctor::command(&cli.global, args),
         Command::Bench(args) => bench::command(&cli.global, args),
+        Command::Tune(args) => tune::command(&cli.global, args),
     };
     match outcome {
         Ok(code) => code.as_i32(),

@@ -6,6 +6,8 @@ pub mod doctor;
 pub mod patch;
 pub mod scan;
 pub mod svg;
+pub mod tune;
+pub mod tune_svg;
 
 use crate::exit::code_of;
 use serde::Serialize;

@@ -169,19 +169,44 @@ pub struct TuneArgs {
     #[arg(long, value_name = "PX", default_value_t = 256)]
     pub size: u32,
     /// Batch sizes to try, comma-separated.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "1,2,4,8,16")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "1,2,4,8,16"
+    )]
     pub batch_sizes: Vec<u32>,
     /// Numbers of generations at once to try at the best batch size, comma-separated.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "1,2")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "1,2"
+    )]
     pub parallel: Vec<u32>,
     /// Length of the trial clip cut from the start of the audio, in seconds.
-    #[arg(long, value_name = "S", default_value_t = 4.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 4.0,
+        allow_negative_numbers = true
+    )]
     pub trial_seconds: f64,
     /// Deadline for each trial generation, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 600.0,
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
     /// Share of the GPU's free memory to keep unused, in percent.
-    #[arg(long, value_name = "PCT", default_value_t = 15.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 15.0,
+        allow_negative_numbers = true
+    )]
     pub headroom: f64,
     /// Only the preflight: predict memory for the full audio; run nothing.
     #[arg(long, conflicts_with = "apply")]

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod code;
 pub mod gathered;
+pub mod preflight;
 pub mod probe;
 pub mod shell;
 pub mod system;
@@ -41,6 +42,8 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
     }
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let install = install::locate(global.root.as_deref(), &cwd)?;
+    let audio = (args.audio.as_deref().map(preflight::read_audio).transpose())
+        .map_err(|e| coded(ExitCode::Usage, e))?;
     // The probes run in process groups of their own, out of reach of the terminal's Ctrl-C.
     crate::process::end_children_on_interrupt().context("cannot set up the Ctrl-C handler")?;
     let env = |var: &str| std::env::var(var).ok();
@@ -66,6 +69,10 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
         &env,
     );
     let mut report = build_report(&gathered, started);
+    if let Some(audio) = &audio {
+        let check = preflight::memory_check(audio, &gathered.gpu, &gathered.sites);
+        report.checks.push(check);
+    }
     if global.root.is_some() {
         // The fix commands must run from where doctor was run, not only from inside the install.
         let root = report.install.root.display().to_string();

@@ -33,7 +33,9 @@ pub fn render(doc: &TuneReport, color: bool) -> String {
     let x = &doc.extra;
     let mut out = format!("sadfix tune ({})\n", x.install);
     if x.simulated {
-        out.push_str("  the simulated install (a test double): these figures are not SadTalker's\n");
+        out.push_str(
+            "  the simulated install (a test double): these figures are not SadTalker's\n",
+        );
     }
     out.push('\n');
     out.push_str(&preflight(&doc.preflight));
@@ -62,7 +64,9 @@ pub fn render(doc: &TuneReport, color: bool) -> String {
     out.push('\n');
     out.push_str(&recommendation(doc));
     if let Some(pct) = x.overhead_pct {
-        out.push_str(&format!("\ntune's own overhead: {pct:.2}% of a trial (median; everything but the generation)\n"));
+        out.push_str(&format!(
+            "\ntune's own overhead: {pct:.2}% of a trial (median; everything but the generation)\n"
+        ));
     }
     out
 }
@@ -83,7 +87,9 @@ fn preflight(p: &Preflight) -> String {
     };
     let source = match &gpu.source {
         GpuSource::Nvml => "NVML".to_string(),
-        GpuSource::Replay(file) => format!("a replayed snapshot ({file}), not this machine's GPU now"),
+        GpuSource::Replay(file) => {
+            format!("a replayed snapshot ({file}), not this machine's GPU now")
+        }
     };
     out.push_str(&format!(
         "  GPU: {}, {:.0} MiB total, {:.0} MiB free (from {source})\n",
@@ -107,7 +113,12 @@ fn preflight(p: &Preflight) -> String {
             None => "n/a",
         };
         let from = if b.measured { "trial" } else { "model" };
-        table.add_row([b.batch_size.to_string(), mb(b.predicted_peak_mb), from.into(), fits.into()]);
+        table.add_row([
+            b.batch_size.to_string(),
+            mb(b.predicted_peak_mb),
+            from.into(),
+            fits.into(),
+        ]);
     }
     for col in [0, 1] {
         if let Some(c) = table.column_mut(col) {
@@ -124,7 +135,10 @@ fn preflight(p: &Preflight) -> String {
         }
     } else {
         let list: Vec<String> = fitting.iter().map(u32::to_string).collect();
-        out.push_str(&format!("  the full clip fits at batch {}\n", list.join(", ")));
+        out.push_str(&format!(
+            "  the full clip fits at batch {}\n",
+            list.join(", ")
+        ));
     }
     out
 }
@@ -135,8 +149,15 @@ fn trial_table(doc: &TuneReport) -> Table {
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header([
-            "batch", "at once", "status", "render s/frame", "wall", "videos/min", "GPU mem peak",
-            "GPU util", "CPU",
+            "batch",
+            "at once",
+            "status",
+            "render s/frame",
+            "wall",
+            "videos/min",
+            "GPU mem peak",
+            "GPU util",
+            "CPU",
         ]);
     for t in &doc.trials {
         table.add_row(row(t));
@@ -176,8 +197,12 @@ fn recommendation(doc: &TuneReport) -> String {
         return out;
     };
     let against = match (r.speedup, r.default_batch_size) {
-        (Some(s), Some(d)) => format!(": {s:.2}x the videos per minute of batch {d} x 1 (the install's default)"),
-        (None, Some(d)) => format!(" (the install's default, batch {d}, was not measured: no speed-up to state)"),
+        (Some(s), Some(d)) => {
+            format!(": {s:.2}x the videos per minute of batch {d} x 1 (the install's default)")
+        }
+        (None, Some(d)) => {
+            format!(" (the install's default, batch {d}, was not measured: no speed-up to state)")
+        }
         (_, None) => " (the install's default batch size was not found)".into(),
     };
     let mut out = format!(
@@ -185,16 +210,21 @@ fn recommendation(doc: &TuneReport) -> String {
         r.batch_size, r.parallel, r.videos_per_min
     );
     if let Some(need) = r.predicted_mb {
-        out.push_str(&format!("  predicted peak for the full audio: {need:.0} MiB\n"));
+        out.push_str(&format!(
+            "  predicted peak for the full audio: {need:.0} MiB\n"
+        ));
     }
     if r.by_time_alone {
         let why = x.gpu_unavailable.as_deref().unwrap_or("no GPU telemetry");
-        out.push_str(&format!("  ranked by time alone: no GPU telemetry during the trials ({why})\n"));
+        out.push_str(&format!(
+            "  ranked by time alone: no GPU telemetry during the trials ({why})\n"
+        ));
     }
     match &x.applied {
-        Some(plan) if plan.changes.is_empty() => {
-            out.push_str(&format!("  --apply: batch {} already is the default; nothing changed\n", r.batch_size))
-        }
+        Some(plan) if plan.changes.is_empty() => out.push_str(&format!(
+            "  --apply: batch {} already is the default; nothing changed\n",
+            r.batch_size
+        )),
         Some(plan) => {
             out.push_str(&format!(
                 "  --apply: the --batch_size default is now {} (undo: sadfix patch --revert)\n",
@@ -209,7 +239,10 @@ fn recommendation(doc: &TuneReport) -> String {
         None => {}
     }
     if let Some(cmd) = &x.parallel_command {
-        out.push_str(&format!("  {} at once, each with its own result folder:\n    {cmd}\n", r.parallel));
+        out.push_str(&format!(
+            "  {} at once, each with its own result folder:\n    {cmd}\n",
+            r.parallel
+        ));
     }
     out
 }
@@ -244,7 +277,10 @@ pub fn failure(report: &BenchReport) -> Vec<String> {
 /// one line per trial otherwise.
 pub fn progress(now: &ProgressNow, live_line: bool) {
     let mut err = std::io::stderr().lock();
-    let head = format!("trial {}: batch {} x {}", now.trial, now.batch_size, now.parallel);
+    let head = format!(
+        "trial {}: batch {} x {}",
+        now.trial, now.batch_size, now.parallel
+    );
     if !live_line {
         if now.starting {
             let _ = writeln!(err, "{head}");
@@ -258,8 +294,14 @@ pub fn progress(now: &ProgressNow, live_line: bool) {
         };
         format!("{}{pct}", s.id.label())
     });
-    let estimate = now.estimate_s.map_or(String::new(), |e| format!(" / ~{e:.0} s"));
-    let _ = write!(err, "\r\x1b[2K  {head} · {stage} · {:.0} s{estimate}", now.elapsed_s);
+    let estimate = now
+        .estimate_s
+        .map_or(String::new(), |e| format!(" / ~{e:.0} s"));
+    let _ = write!(
+        err,
+        "\r\x1b[2K  {head} · {stage} · {:.0} s{estimate}",
+        now.elapsed_s
+    );
     let _ = err.flush();
 }
 

@@ -18,17 +18,32 @@ const MEM: &str = "#c62828";
 const WIN: &str = "#2e7d32";
 
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The chart; readable without the table.
 pub fn chart(doc: &TuneReport) -> String {
     let p = &doc.preflight;
     let sizes: Vec<u32> = p.per_batch.iter().map(|b| b.batch_size).collect();
-    let single = |bs: u32| doc.trials.iter().find(|t| t.batch_size == bs && t.parallel == 1);
-    let vpm_max = doc.trials.iter().filter_map(|t| t.videos_per_min).fold(0.0, f64::max).max(1e-9);
+    let single = |bs: u32| {
+        doc.trials
+            .iter()
+            .find(|t| t.batch_size == bs && t.parallel == 1)
+    };
+    let vpm_max = doc
+        .trials
+        .iter()
+        .filter_map(|t| t.videos_per_min)
+        .fold(0.0, f64::max)
+        .max(1e-9);
     let gpu = p.gpu.as_ref().ok();
-    let mut mem_max = p.per_batch.iter().filter_map(|b| b.predicted_peak_mb).fold(0.0, f64::max);
+    let mut mem_max = p
+        .per_batch
+        .iter()
+        .filter_map(|b| b.predicted_peak_mb)
+        .fold(0.0, f64::max);
     for t in &doc.trials {
         mem_max = mem_max.max(t.gpu_mem_peak_mb.unwrap_or(0.0));
     }
@@ -44,13 +59,23 @@ pub fn chart(doc: &TuneReport) -> String {
     let y_mem = |m: f64| TOP + plot_h * (1.0 - m / mem_max);
 
     let mut s = String::new();
-    let _ = write!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">"#);
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">"#
+    );
     let _ = write!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
-    let mut title = format!("sadfix tune: {:.1} s of audio, {} frames, --size {}", p.audio_s, p.frames, p.size);
+    let mut title = format!(
+        "sadfix tune: {:.1} s of audio, {} frames, --size {}",
+        p.audio_s, p.frames, p.size
+    );
     if doc.extra.simulated {
         title.push_str(" — simulated install (a test double)");
     }
-    let _ = write!(s, r#"<text x="{LEFT}" y="22" font-size="15">{}</text>"#, esc(&title));
+    let _ = write!(
+        s,
+        r#"<text x="{LEFT}" y="22" font-size="15">{}</text>"#,
+        esc(&title)
+    );
     let source = match gpu.map(|g| &g.source) {
         Some(GpuSource::Nvml) => "GPU memory from NVML".to_string(),
         Some(GpuSource::Replay(f)) => format!("GPU memory from a replayed snapshot ({f})"),
@@ -60,46 +85,125 @@ pub fn chart(doc: &TuneReport) -> String {
         Some(_) => "; no GPU telemetry in the trials: ranked by time alone",
         None => "",
     };
-    let _ = write!(s, r##"<text x="{LEFT}" y="40" fill="#555">{}</text>"##, esc(&format!("{source}{telemetry}")));
+    let _ = write!(
+        s,
+        r##"<text x="{LEFT}" y="40" fill="#555">{}</text>"##,
+        esc(&format!("{source}{telemetry}"))
+    );
     // Axes.
-    let _ = write!(s, r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="#333"/>"##, TOP + plot_h);
-    let _ = write!(s, r##"<line x1="{LEFT}" y1="{0}" x2="{1}" y2="{0}" stroke="#333"/>"##, TOP + plot_h, LEFT + plot_w);
-    let _ = write!(s, r##"<line x1="{0}" y1="{TOP}" x2="{0}" y2="{1}" stroke="#333"/>"##, LEFT + plot_w, TOP + plot_h);
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="#333"/>"##,
+        TOP + plot_h
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" y1="{0}" x2="{1}" y2="{0}" stroke="#333"/>"##,
+        TOP + plot_h,
+        LEFT + plot_w
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{0}" y1="{TOP}" x2="{0}" y2="{1}" stroke="#333"/>"##,
+        LEFT + plot_w,
+        TOP + plot_h
+    );
     for k in 0..=4 {
         let v = vpm_max * 1.15 * k as f64 / 4.0;
         let m = mem_max * k as f64 / 4.0;
         let y = TOP + plot_h * (1.0 - k as f64 / 4.0);
-        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end" fill="{BAR}">{v:.1}</text>"#, LEFT - 6.0, y + 4.0);
-        let _ = write!(s, r#"<text x="{}" y="{}" fill="{MEM}">{m:.0}</text>"#, LEFT + plot_w + 6.0, y + 4.0);
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end" fill="{BAR}">{v:.1}</text>"#,
+            LEFT - 6.0,
+            y + 4.0
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" fill="{MEM}">{m:.0}</text>"#,
+            LEFT + plot_w + 6.0,
+            y + 4.0
+        );
     }
-    let _ = write!(s, r#"<text x="14" y="{}" fill="{BAR}" transform="rotate(-90 14 {0})" text-anchor="middle">videos per minute (1 at once)</text>"#, TOP + plot_h / 2.0);
-    let _ = write!(s, r#"<text x="{0}" y="{1}" fill="{MEM}" transform="rotate(90 {0} {1})" text-anchor="middle">GPU memory, MiB</text>"#, W - 14.0, TOP + plot_h / 2.0);
-    let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle">batch size</text>"#, LEFT + plot_w / 2.0, H - 14.0);
+    let _ = write!(
+        s,
+        r#"<text x="14" y="{}" fill="{BAR}" transform="rotate(-90 14 {0})" text-anchor="middle">videos per minute (1 at once)</text>"#,
+        TOP + plot_h / 2.0
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{0}" y="{1}" fill="{MEM}" transform="rotate(90 {0} {1})" text-anchor="middle">GPU memory, MiB</text>"#,
+        W - 14.0,
+        TOP + plot_h / 2.0
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">batch size</text>"#,
+        LEFT + plot_w / 2.0,
+        H - 14.0
+    );
     // GPU memory and budget.
     if let Some(g) = gpu {
         let y = y_mem(g.total_mb);
-        let _ = write!(s, r##"<line x1="{LEFT}" y1="{y}" x2="{}" y2="{y}" stroke="#333" stroke-dasharray="6 4"/>"##, LEFT + plot_w);
-        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end">GPU memory {:.0} MiB</text>"#, LEFT + plot_w - 4.0, y - 4.0, g.total_mb);
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" y1="{y}" x2="{}" y2="{y}" stroke="#333" stroke-dasharray="6 4"/>"##,
+            LEFT + plot_w
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end">GPU memory {:.0} MiB</text>"#,
+            LEFT + plot_w - 4.0,
+            y - 4.0,
+            g.total_mb
+        );
         if let Some(b) = p.budget_mb {
             let y = y_mem(b);
-            let _ = write!(s, r#"<line x1="{LEFT}" y1="{y}" x2="{}" y2="{y}" stroke="{MEM}" stroke-dasharray="2 3"/>"#, LEFT + plot_w);
-            let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end" fill="{MEM}">budget {b:.0} MiB</text>"#, LEFT + plot_w - 4.0, y + 14.0);
+            let _ = write!(
+                s,
+                r#"<line x1="{LEFT}" y1="{y}" x2="{}" y2="{y}" stroke="{MEM}" stroke-dasharray="2 3"/>"#,
+                LEFT + plot_w
+            );
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="end" fill="{MEM}">budget {b:.0} MiB</text>"#,
+                LEFT + plot_w - 4.0,
+                y + 14.0
+            );
         }
     }
     let winner = doc.recommendation.as_ref().map(|r| r.batch_size);
     let mut line = Vec::new();
     for (i, &bs) in sizes.iter().enumerate() {
         let x = x_of(i);
-        let _ = write!(s, r#"<text x="{x}" y="{}" text-anchor="middle">{bs}</text>"#, TOP + plot_h + 18.0);
+        let _ = write!(
+            s,
+            r#"<text x="{x}" y="{}" text-anchor="middle">{bs}</text>"#,
+            TOP + plot_h + 18.0
+        );
         let t = single(bs);
         match t.map(|t| (t.status, t.videos_per_min)) {
             Some((TrialStatus::Ok, Some(v))) => {
                 let y = y_vpm(v);
                 let fill = if winner == Some(bs) { WIN } else { BAR };
-                let _ = write!(s, r#"<rect x="{}" y="{y}" width="{}" height="{}" fill="{fill}" opacity="0.8"/>"#, x - slot * 0.3, slot * 0.6, TOP + plot_h - y);
-                let _ = write!(s, r#"<text x="{x}" y="{}" text-anchor="middle">{v:.2}</text>"#, y - 4.0);
+                let _ = write!(
+                    s,
+                    r#"<rect x="{}" y="{y}" width="{}" height="{}" fill="{fill}" opacity="0.8"/>"#,
+                    x - slot * 0.3,
+                    slot * 0.6,
+                    TOP + plot_h - y
+                );
+                let _ = write!(
+                    s,
+                    r#"<text x="{x}" y="{}" text-anchor="middle">{v:.2}</text>"#,
+                    y - 4.0
+                );
                 if winner == Some(bs) {
-                    let _ = write!(s, r#"<text x="{x}" y="{}" text-anchor="middle" fill="{WIN}" font-weight="bold">recommended</text>"#, y - 18.0);
+                    let _ = write!(
+                        s,
+                        r#"<text x="{x}" y="{}" text-anchor="middle" fill="{WIN}" font-weight="bold">recommended</text>"#,
+                        y - 18.0
+                    );
                 }
             }
             Some((status, _)) => {
@@ -108,25 +212,55 @@ pub fn chart(doc: &TuneReport) -> String {
                     TrialStatus::Skipped => "would not fit",
                     _ => "failed",
                 };
-                let _ = write!(s, r#"<text x="{x}" y="{}" text-anchor="middle" fill="{MEM}">{word}</text>"#, TOP + plot_h - 8.0);
+                let _ = write!(
+                    s,
+                    r#"<text x="{x}" y="{}" text-anchor="middle" fill="{MEM}">{word}</text>"#,
+                    TOP + plot_h - 8.0
+                );
             }
             None => {}
         }
         if let Some(m) = t.and_then(|t| t.gpu_mem_peak_mb) {
-            let _ = write!(s, r#"<circle cx="{x}" cy="{}" r="4" fill="{MEM}"/>"#, y_mem(m));
+            let _ = write!(
+                s,
+                r#"<circle cx="{x}" cy="{}" r="4" fill="{MEM}"/>"#,
+                y_mem(m)
+            );
         }
         if let Some(m) = p.per_batch[i].predicted_peak_mb {
             line.push(format!("{x:.1},{:.1}", y_mem(m)));
         }
     }
     if !line.is_empty() {
-        let _ = write!(s, r#"<polyline points="{}" fill="none" stroke="{MEM}" stroke-width="2"/>"#, line.join(" "));
+        let _ = write!(
+            s,
+            r#"<polyline points="{}" fill="none" stroke="{MEM}" stroke-width="2"/>"#,
+            line.join(" ")
+        );
     }
     // Legend.
     let ly = TOP - 14.0;
-    let _ = write!(s, r#"<rect x="{LEFT}" y="{}" width="10" height="10" fill="{BAR}"/><text x="{}" y="{ly}">videos/min</text>"#, ly - 9.0, LEFT + 14.0);
-    let _ = write!(s, r#"<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="{MEM}" stroke-width="2"/><text x="{3}" y="{ly}">predicted peak, full audio</text>"#, LEFT + 100.0, ly - 4.0, LEFT + 120.0, LEFT + 124.0);
-    let _ = write!(s, r#"<circle cx="{}" cy="{}" r="4" fill="{MEM}"/><text x="{}" y="{ly}">measured peak, trial</text>"#, LEFT + 300.0, ly - 4.0, LEFT + 308.0);
+    let _ = write!(
+        s,
+        r#"<rect x="{LEFT}" y="{}" width="10" height="10" fill="{BAR}"/><text x="{}" y="{ly}">videos/min</text>"#,
+        ly - 9.0,
+        LEFT + 14.0
+    );
+    let _ = write!(
+        s,
+        r#"<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="{MEM}" stroke-width="2"/><text x="{3}" y="{ly}">predicted peak, full audio</text>"#,
+        LEFT + 100.0,
+        ly - 4.0,
+        LEFT + 120.0,
+        LEFT + 124.0
+    );
+    let _ = write!(
+        s,
+        r#"<circle cx="{}" cy="{}" r="4" fill="{MEM}"/><text x="{}" y="{ly}">measured peak, trial</text>"#,
+        LEFT + 300.0,
+        ly - 4.0,
+        LEFT + 308.0
+    );
     s.push_str("</svg>\n");
     s
 }

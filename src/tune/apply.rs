@@ -17,7 +17,10 @@ pub enum ApplyError {
 /// The `--batch_size` default as the install's argparse line has it (else the first site).
 pub fn current_default(install: &Install) -> Option<u32> {
     let sites = patch::scan_install(install).ok()?;
-    let batch: Vec<_> = sites.iter().filter(|s| s.kind == SiteKind::BatchSize).collect();
+    let batch: Vec<_> = sites
+        .iter()
+        .filter(|s| s.kind == SiteKind::BatchSize)
+        .collect();
     let site = batch
         .iter()
         .find(|s| s.family == "argparse")

@@ -168,11 +168,19 @@ mod tests {
 
     #[test]
     fn other_formats_get_the_conversion_to_run() {
-        let err = inspect(Path::new("/data/talk.mp3")).unwrap_err().to_string();
-        assert!(err.contains("ffmpeg -i /data/talk.mp3 -ac 1 -ar 16000 /data/talk.wav"), "{err}");
+        let err = inspect(Path::new("/data/talk.mp3"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ffmpeg -i /data/talk.mp3 -ac 1 -ar 16000 /data/talk.wav"),
+            "{err}"
+        );
         let tmp = tempfile::tempdir().unwrap();
         let bad = tmp.path().join("bad.wav");
         std::fs::write(&bad, b"not a wav").unwrap();
-        assert!(inspect(&bad).unwrap_err().to_string().contains("not a readable WAV"));
+        assert!(inspect(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("not a readable WAV"));
     }
 }

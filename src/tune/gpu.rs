@@ -56,7 +56,9 @@ pub fn from_view(view: &GpuView) -> Result<GpuFacts, String> {
         GpuView::Replay(_, file) => GpuSource::Replay(file.clone()),
         GpuView::Unavailable(reason) => return Err(reason.clone()),
     };
-    let snapshot = view.snapshot().expect("a view with a source has a snapshot");
+    let snapshot = view
+        .snapshot()
+        .expect("a view with a source has a snapshot");
     let Some(gpu) = snapshot.gpus.first() else {
         return Err("NVML lists no GPU".into());
     };
@@ -112,7 +114,13 @@ mod tests {
         assert_eq!(facts.free_mb, 5120.0);
         assert_eq!(facts.used_mb(), 1024.0);
         assert_eq!(facts.source, GpuSource::Replay("gpu.json".into()));
-        assert_eq!(facts.others, vec![OtherProcess { pid: 4242, name: None }]);
+        assert_eq!(
+            facts.others,
+            vec![OtherProcess {
+                pid: 4242,
+                name: None
+            }]
+        );
         assert_eq!(
             from_view(&GpuView::Unavailable("no driver".into())),
             Err("no driver".into())

@@ -40,7 +40,8 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
     let audio = audio::inspect(&audio_path).map_err(|e| coded(ExitCode::Usage, e.to_string()))?;
     let env = |var: &str| std::env::var(var).ok();
     let gpu = gpu::read(&env)?;
-    let host_ram_free_mb = Some(crate::doctor::system::resources().available_ram as f64 / 1048576.0);
+    let host_ram_free_mb =
+        Some(crate::doctor::system::resources().available_ram as f64 / 1048576.0);
     let inputs = |gpu| Inputs {
         audio: &audio,
         size: options.size,
@@ -63,7 +64,8 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
     }
     report::note(&report::tune::preflight_note(&first));
 
-    let clip_dir = tempfile::tempdir().context("cannot create a temporary folder for the trial clip")?;
+    let clip_dir =
+        tempfile::tempdir().context("cannot create a temporary folder for the trial clip")?;
     let clip = clip_dir.path().join("sadfix-trial.wav");
     extra.clip_s = options.trial_seconds.min(audio.seconds);
     extra.clip_frames = audio::cut_trial(&audio.path, extra.clip_s, &clip)
@@ -103,7 +105,9 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
 
     // The trials replace the priors wherever they measured the memory.
     let clip_frames = extra.clip_frames;
-    let measured = preflight::assess(inputs(gpu), &|bs| sweep::cost_of(&trials, bs, size, clip_frames));
+    let measured = preflight::assess(inputs(gpu), &|bs| {
+        sweep::cost_of(&trials, bs, size, clip_frames)
+    });
     let need = |bs: u32, p: u32| sweep::need_mb(&trials, &facts, clip_frames, bs, p);
     let rule = Rule {
         need_mb: &need,
@@ -112,7 +116,9 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
         gpu_telemetry: extra.gpu_unavailable.is_none(),
     };
     let failed = trials.iter().any(|t| t.status == TrialStatus::Failed);
-    let mut recommendation = (!failed).then(|| recommend::recommend(&trials, &rule)).flatten();
+    let mut recommendation = (!failed)
+        .then(|| recommend::recommend(&trials, &rule))
+        .flatten();
     if let (Some(rec), true) = (&mut recommendation, options.apply) {
         let plan = apply::apply(&install, rec.batch_size, &trials)
             .with_context(|| format!("cannot set the batch size default to {}", rec.batch_size))?;
@@ -120,9 +126,17 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
         extra.applied = Some(plan);
     }
     if let Some(rec) = recommendation.as_ref().filter(|r| r.parallel > 1) {
-        extra.parallel_command = Some(parallel_command(&install, rec.parallel, rec.batch_size, rec.applied));
+        extra.parallel_command = Some(parallel_command(
+            &install,
+            rec.parallel,
+            rec.batch_size,
+            rec.applied,
+        ));
     }
-    finish(TuneReport::new(measured, trials, recommendation, extra), &options)
+    finish(
+        TuneReport::new(measured, trials, recommendation, extra),
+        &options,
+    )
 }
 
 impl TuneReport {
@@ -143,7 +157,8 @@ impl TuneReport {
 }
 
 fn finish(doc: TuneReport, options: &TuneOptions) -> anyhow::Result<ExitCode> {
-    report::emit(&report::tune::render(&doc, report::color_enabled())).context("cannot write the report")?;
+    report::emit(&report::tune::render(&doc, report::color_enabled()))
+        .context("cannot write the report")?;
     if let Some(failed) = doc.trials.iter().find_map(|t| t.failure.as_deref()) {
         for line in report::tune::failure(failed) {
             report::note(&line);
@@ -166,7 +181,10 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
 fn audio_file(install: &Install, options: &TuneOptions) -> anyhow::Result<PathBuf> {
     if let Some(path) = &options.audio {
         if !path.is_file() {
-            return Err(coded(ExitCode::Usage, format!("--audio {}: no such file", path.display())));
+            return Err(coded(
+                ExitCode::Usage,
+                format!("--audio {}: no such file", path.display()),
+            ));
         }
         return Ok(path.clone());
     }
@@ -180,7 +198,8 @@ fn work_dir(cwd: &Path) -> PathBuf {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    cwd.join(RESULTS).join(format!("{}-{}", stamp.as_secs(), std::process::id()))
+    cwd.join(RESULTS)
+        .join(format!("{}-{}", stamp.as_secs(), std::process::id()))
 }
 
 /// The median share of a trial's time spent in tune itself.

@@ -27,14 +27,23 @@ pub struct TuneOptions {
 }
 
 /// The flags inference.py gets from tune itself; passing them after `--` would fight the trials.
-const OWNED_FLAGS: &[&str] = &["--batch_size", "--size", "--driven_audio", "--source_image", "--result_dir"];
+const OWNED_FLAGS: &[&str] = &[
+    "--batch_size",
+    "--size",
+    "--driven_audio",
+    "--source_image",
+    "--result_dir",
+];
 
 impl TryFrom<&TuneArgs> for TuneOptions {
     type Error = String;
 
     fn try_from(a: &TuneArgs) -> Result<Self, String> {
         if a.size != 256 && a.size != 512 {
-            return Err(format!("--size {}: SadTalker renders at 256 or 512 only", a.size));
+            return Err(format!(
+                "--size {}: SadTalker renders at 256 or 512 only",
+                a.size
+            ));
         }
         let batch_sizes = sorted("--batch-sizes", &a.batch_sizes, 64)?;
         let parallel = sorted("--parallel", &a.parallel, 8)?;
@@ -45,13 +54,21 @@ impl TryFrom<&TuneArgs> for TuneOptions {
             ));
         }
         if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 86_400.0) {
-            return Err(format!("--timeout {}: give a number of seconds above 0", a.timeout));
+            return Err(format!(
+                "--timeout {}: give a number of seconds above 0",
+                a.timeout
+            ));
         }
         if !(a.headroom.is_finite() && (0.0..=90.0).contains(&a.headroom)) {
-            return Err(format!("--headroom {}: give a percentage from 0 to 90", a.headroom));
+            return Err(format!(
+                "--headroom {}: give a percentage from 0 to 90",
+                a.headroom
+            ));
         }
         if let Some(flag) = a.passthrough.iter().find(|p| {
-            OWNED_FLAGS.iter().any(|o| p.as_str() == *o || p.starts_with(&format!("{o}=")))
+            OWNED_FLAGS
+                .iter()
+                .any(|o| p.as_str() == *o || p.starts_with(&format!("{o}=")))
         }) {
             return Err(format!(
                 "{flag} after --: tune sets it for every trial; use --batch-sizes, --size, --audio or --image"
@@ -91,7 +108,9 @@ fn sorted(flag: &str, values: &[u32], max: u32) -> Result<Vec<u32>, String> {
         return Err(format!("{flag}: give at least one number"));
     }
     if let Some(bad) = values.iter().find(|v| **v == 0 || **v > max) {
-        return Err(format!("{flag}: {bad} is out of range; give numbers from 1 to {max}"));
+        return Err(format!(
+            "{flag}: {bad} is out of range; give numbers from 1 to {max}"
+        ));
     }
     let mut out = values.to_vec();
     out.sort_unstable();
@@ -107,7 +126,9 @@ mod tests {
 
     fn options(argv: &[&str]) -> Result<TuneOptions, String> {
         let cli = Cli::try_parse_from(["sadfix", "tune"].iter().chain(argv)).unwrap();
-        let Command::Tune(args) = cli.command else { unreachable!() };
+        let Command::Tune(args) = cli.command else {
+            unreachable!()
+        };
         TuneOptions::try_from(&args)
     }
 
@@ -123,7 +144,10 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_bad_values_name_their_flag() {
-        assert_eq!(options(&["--batch-sizes", "8,1,4,4"]).unwrap().batch_sizes, vec![1, 4, 8]);
+        assert_eq!(
+            options(&["--batch-sizes", "8,1,4,4"]).unwrap().batch_sizes,
+            vec![1, 4, 8]
+        );
         for (argv, flag) in [
             (vec!["--batch-sizes", "0,2"], "--batch-sizes"),
             (vec!["--parallel", "9"], "--parallel"),

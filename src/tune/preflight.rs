@@ -111,7 +111,11 @@ pub fn assess(inputs: Inputs, cost_of: &dyn Fn(u32) -> RunCost) -> Preflight {
 
 /// What to do when the full clip fits at no batch size: shorter clips (with the split points),
 /// `--size 256`, the memory other processes hold, and keeping the frames in host RAM.
-fn advice(p: &Preflight, cost_of: &dyn Fn(u32) -> RunCost, host_free_mb: Option<f64>) -> Vec<String> {
+fn advice(
+    p: &Preflight,
+    cost_of: &dyn Fn(u32) -> RunCost,
+    host_free_mb: Option<f64>,
+) -> Vec<String> {
     let (Ok(gpu), Some(budget)) = (&p.gpu, p.budget_mb) else {
         return Vec::new();
     };
@@ -123,7 +127,9 @@ fn advice(p: &Preflight, cost_of: &dyn Fn(u32) -> RunCost, host_free_mb: Option<
             let pieces = p.frames.div_ceil(max_n).max(2);
             let step = p.audio_s / pieces as f64;
             let points: Vec<String> = (1..pieces).map(|i| clock(step * i as f64)).collect();
-            let secs: Vec<String> = (1..pieces).map(|i| format!("{:.0}", step * i as f64)).collect();
+            let secs: Vec<String> = (1..pieces)
+                .map(|i| format!("{:.0}", step * i as f64))
+                .collect();
             out.push(format!(
                 "render it in {pieces} clips of at most {:.0} s (batch {smallest} holds {max_n} frames, {:.0} s): split at {}; \
                  ffmpeg -i {} -f segment -segment_times {} -ac 1 -ar 16000 part%02d.wav",
@@ -139,8 +145,13 @@ fn advice(p: &Preflight, cost_of: &dyn Fn(u32) -> RunCost, host_free_mb: Option<
         )),
     }
     if p.size == 512 {
-        let at_256 = memory::predicted_peak_mb(RunCost::prior(smallest, 256), p.frames, smallest, 256);
-        let verdict = if at_256 <= budget { "fits" } else { "does not fit either" };
+        let at_256 =
+            memory::predicted_peak_mb(RunCost::prior(smallest, 256), p.frames, smallest, 256);
+        let verdict = if at_256 <= budget {
+            "fits"
+        } else {
+            "does not fit either"
+        };
         out.push(format!(
             "--size 256 needs a quarter of the frame memory: about {at_256:.0} MiB at batch {smallest}, which {verdict}"
         ));
@@ -158,9 +169,17 @@ fn advice(p: &Preflight, cost_of: &dyn Fn(u32) -> RunCost, host_free_mb: Option<
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let need = p.per_batch.iter().filter_map(|b| b.predicted_peak_mb).fold(f64::INFINITY, f64::min);
+        let need = p
+            .per_batch
+            .iter()
+            .filter_map(|b| b.predicted_peak_mb)
+            .fold(f64::INFINITY, f64::min);
         let whole = gpu.total_mb * (100.0 - p.headroom_pct) / 100.0;
-        let would = if need <= whole { "would then fit" } else { "would still not fit" };
+        let would = if need <= whole {
+            "would then fit"
+        } else {
+            "would still not fit"
+        };
         out.push(format!(
             "{:.0} MiB of the GPU is already in use: {holders}; closing them frees it (the clip {would})",
             gpu.used_mb()
@@ -199,7 +218,10 @@ mod tests {
             total_mb,
             free_mb,
             source: GpuSource::Replay("gpu.json".into()),
-            others: vec![OtherProcess { pid: 77, name: None }],
+            others: vec![OtherProcess {
+                pid: 77,
+                name: None,
+            }],
         }
     }
 
@@ -242,8 +264,9 @@ mod tests {
 
     #[test]
     fn a_short_clip_fits_at_small_batches_only() {
+        // At batch 8 the activations (4.2 GiB) no longer fit next to the models.
         let p = run(10.0, 256, Ok(gpu(6144.0, 6144.0)));
-        assert_eq!(p.fitting(), vec![1, 2, 4, 8]);
+        assert_eq!(p.fitting(), vec![1, 2, 4]);
         let p = run(10.0, 512, Ok(gpu(6144.0, 6144.0)));
         assert_eq!(p.fitting(), vec![1]);
         assert!(p.advice.is_empty());
@@ -261,7 +284,10 @@ mod tests {
     #[test]
     fn without_gpu_facts_nothing_is_predicted() {
         let p = run(300.0, 256, Err("no NVML".into()));
-        assert!(p.per_batch.iter().all(|b| b.predicted_peak_mb.is_none() && b.fits.is_none()));
+        assert!(p
+            .per_batch
+            .iter()
+            .all(|b| b.predicted_peak_mb.is_none() && b.fits.is_none()));
         assert_eq!(p.fitting(), vec![1, 2, 4, 8]);
         assert!(p.advice.is_empty());
     }

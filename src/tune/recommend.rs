@@ -108,7 +108,12 @@ mod tests {
 
     #[test]
     fn the_fastest_that_fits_wins_with_its_speedup_against_the_default() {
-        let trials = vec![ok(1, 1, 10.0), ok(2, 1, 12.0), ok(4, 1, 15.0), ok(8, 1, 16.0)];
+        let trials = vec![
+            ok(1, 1, 10.0),
+            ok(2, 1, 12.0),
+            ok(4, 1, 15.0),
+            ok(8, 1, 16.0),
+        ];
         let need = |bs: u32, p: u32| Some(1000.0 * (bs * p) as f64);
         let r = recommend(&trials, &rule(&need, Some(5000.0))).unwrap();
         // 8 does not fit the full audio; 4 is the fastest that does.

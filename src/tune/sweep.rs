@@ -45,14 +45,23 @@ pub fn cost_of(trials: &[Trial], batch_size: u32, size: u32, clip_frames: u64) -
         return RunCost::measured(baseline, peak, clip_frames, batch_size, size);
     }
     let mut cost = RunCost::prior(batch_size, size);
-    if let Some(w) = trials.iter().find_map(|t| t.baseline_mb.filter(|_| t.parallel == 1)) {
+    if let Some(w) = trials
+        .iter()
+        .find_map(|t| t.baseline_mb.filter(|_| t.parallel == 1))
+    {
         cost.baseline_mb = w;
     }
     cost
 }
 
 /// Predicted peak of `parallel` runs of the full audio, or `None` without GPU facts.
-pub fn need_mb(trials: &[Trial], m: &MemoryFacts, clip_frames: u64, bs: u32, parallel: u32) -> Option<f64> {
+pub fn need_mb(
+    trials: &[Trial],
+    m: &MemoryFacts,
+    clip_frames: u64,
+    bs: u32,
+    parallel: u32,
+) -> Option<f64> {
     m.budget_mb?;
     let cost = cost_of(trials, bs, m.size, clip_frames);
     Some(f64::from(parallel) * memory::predicted_peak_mb(cost, m.full_frames, bs, m.size))
@@ -72,7 +81,11 @@ pub fn run(
     let mut oom_at: Option<u32> = None;
     for &bs in &o.batch_sizes {
         if let Some(at) = oom_at {
-            trials.push(Trial::skipped(bs, 1, &format!("would not fit (batch {at} ran out of memory)")));
+            trials.push(Trial::skipped(
+                bs,
+                1,
+                &format!("would not fit (batch {at} ran out of memory)"),
+            ));
             continue;
         }
         let t = one(setup, &trials, bs, 1, progress)?;
@@ -119,9 +132,14 @@ pub fn run(
         trials.push(t);
         match status {
             TrialStatus::Failed => return Ok(trials),
-            TrialStatus::Oom => stopped = Some("would not fit (fewer runs at once ran out of memory)".into()),
+            TrialStatus::Oom => {
+                stopped = Some("would not fit (fewer runs at once ran out of memory)".into())
+            }
             _ if vpm.is_none_or(|v| v <= last_vpm) => {
-                stopped = Some(format!("not run: throughput stopped rising at {} at once", p))
+                stopped = Some(format!(
+                    "not run: throughput stopped rising at {} at once",
+                    p
+                ))
             }
             _ => last_vpm = vpm.unwrap_or(last_vpm),
         }
@@ -129,13 +147,31 @@ pub fn run(
     Ok(trials)
 }
 
-fn one(setup: &TrialSetup, done: &[Trial], bs: u32, parallel: u32, progress: ProgressSink) -> anyhow::Result<Trial> {
-    let index = done.iter().filter(|t| t.status != TrialStatus::Skipped).count() + 1;
+fn one(
+    setup: &TrialSetup,
+    done: &[Trial],
+    bs: u32,
+    parallel: u32,
+    progress: ProgressSink,
+) -> anyhow::Result<Trial> {
+    let index = done
+        .iter()
+        .filter(|t| t.status != TrialStatus::Skipped)
+        .count()
+        + 1;
     let estimate_s = done.iter().rev().find_map(|t| t.wall_s);
     let mut parser = StageParser::new();
     let started = Instant::now();
     let mut drawn: Option<Instant> = None;
-    fn now(parser: &StageParser, starting: bool, trial: usize, bs: u32, parallel: u32, started: Instant, estimate_s: Option<f64>) -> ProgressNow<'_> {
+    fn now(
+        parser: &StageParser,
+        starting: bool,
+        trial: usize,
+        bs: u32,
+        parallel: u32,
+        started: Instant,
+        estimate_s: Option<f64>,
+    ) -> ProgressNow<'_> {
         ProgressNow {
             starting,
             trial,
@@ -146,13 +182,17 @@ fn one(setup: &TrialSetup, done: &[Trial], bs: u32, parallel: u32, progress: Pro
             estimate_s,
         }
     }
-    progress(&now(&parser, true, index, bs, parallel, started, estimate_s));
+    progress(&now(
+        &parser, true, index, bs, parallel, started, estimate_s,
+    ));
     let mut observe = |event: Event| {
         if let Event::Line(line) = event {
             parser.feed(line);
         }
         if drawn.is_none_or(|d| d.elapsed() >= PROGRESS_EVERY) {
-            progress(&now(&parser, false, index, bs, parallel, started, estimate_s));
+            progress(&now(
+                &parser, false, index, bs, parallel, started, estimate_s,
+            ));
             drawn = Some(Instant::now());
         }
     };

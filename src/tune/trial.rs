@@ -149,7 +149,11 @@ pub fn run(
     let started = Instant::now();
     let args = bench_args(setup, batch_size);
     let dirs: Vec<PathBuf> = (1..=parallel)
-        .map(|i| setup.work_dir.join(format!("batch{batch_size}-x{parallel}-{i}")))
+        .map(|i| {
+            setup
+                .work_dir
+                .join(format!("batch{batch_size}-x{parallel}-{i}"))
+        })
         .collect();
     let mut plans = Vec::new();
     for dir in &dirs {
@@ -170,7 +174,10 @@ pub fn run(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a trial thread panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a trial thread panicked")))
+            })
             .collect()
     });
     let mut reports = Vec::new();
@@ -188,15 +195,28 @@ pub fn run(
 }
 
 /// The trial's figures from bench's reports of its runs.
-pub fn measure(batch_size: u32, parallel: u32, frames: u64, runs: &[(RunRecord, BenchReport)]) -> Trial {
+pub fn measure(
+    batch_size: u32,
+    parallel: u32,
+    frames: u64,
+    runs: &[(RunRecord, BenchReport)],
+) -> Trial {
     let mut trial = Trial::skipped(batch_size, parallel, "");
     trial.note = None;
     trial.simulated = runs.iter().any(|(_, rep)| rep.simulated);
     trial.gpu_unavailable = runs
         .iter()
         .find(|(_, rep)| rep.telemetry.gpu != GpuTelemetry::Nvml)
-        .map(|(_, rep)| rep.telemetry.reason.clone().unwrap_or_else(|| "no NVML".into()));
-    if let Some((_, failed)) = runs.iter().find(|(r, rep)| rep.run.failed && !is_oom(r, rep)) {
+        .map(|(_, rep)| {
+            rep.telemetry
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no NVML".into())
+        });
+    if let Some((_, failed)) = runs
+        .iter()
+        .find(|(r, rep)| rep.run.failed && !is_oom(r, rep))
+    {
         trial.status = TrialStatus::Failed;
         trial.note = failed.run.cause.clone();
         trial.failure = Some(Box::new(failed.clone()));
@@ -217,7 +237,8 @@ pub fn measure(batch_size: u32, parallel: u32, frames: u64, runs: &[(RunRecord, 
         .filter_map(|(_, rep)| rep.stages.iter().find(|s| s.id == StageId::FaceRenderer))
         .map(|s| s.duration_s / frames.max(1) as f64)
         .collect();
-    trial.render_s_per_frame = (!render.is_empty()).then(|| render.iter().sum::<f64>() / render.len() as f64);
+    trial.render_s_per_frame =
+        (!render.is_empty()).then(|| render.iter().sum::<f64>() / render.len() as f64);
     trial.gpu_mem_peak_mb = sum(runs.iter().map(|(_, rep)| rep.overall.proc_gpu_mem_peak_mb));
     trial.gpu_util_mean = runs.first().and_then(|(_, rep)| rep.overall.gpu_util_mean);
     trial.cpu_mean = sum(runs.iter().map(|(_, rep)| rep.overall.cpu_mean));
@@ -237,13 +258,18 @@ fn is_oom(record: &RunRecord, report: &BenchReport) -> bool {
     }
     !matches!(record.meta.ending, RunEnding::Exited { code: 0 })
         && record.lines.iter().any(|l| {
-            l.text.contains("CUDA driver error: out of memory") || l.text.contains("CUDA error: out of memory")
+            l.text.contains("CUDA driver error: out of memory")
+                || l.text.contains("CUDA error: out of memory")
         })
 }
 
 /// W': the process tree's GPU memory at the first sample inside `Face Renderer`.
 fn baseline_mb(record: &RunRecord, report: &BenchReport) -> Option<f64> {
-    let start = report.stages.iter().find(|s| s.id == StageId::FaceRenderer)?.start_s;
+    let start = report
+        .stages
+        .iter()
+        .find(|s| s.id == StageId::FaceRenderer)?
+        .start_s;
     record
         .samples
         .iter()

@@ -181,7 +181,7 @@ fn advice(
             "would still not fit"
         };
         out.push(format!(
-            "{:.0} MiB of the GPU is already in use: {holders}; closing them frees it (the clip {would})",
+            "{:.0} MiB of the GPU is already in use: {holders}; closing what holds it frees that memory (the clip {would})",
             gpu.used_mb()
         ));
     }

@@ -166,7 +166,15 @@ fn four_trials_mark_8_oom_recommend_4_and_apply_it_revertibly() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("ranked by time alone") || doc.trials[0].gpu_util_mean.is_some());
+    if doc.trials[0].gpu_util_mean.is_none() {
+        // No NVML here: the GPU figures are null, never zero, and the ranking says why.
+        assert!(doc.trials.iter().all(|t| t.gpu_mem_peak_mb.is_none()));
+        assert!(
+            run.stdout.contains("ranked by time alone"),
+            "{}",
+            run.stdout
+        );
+    }
     assert!(
         processes_under(&install).is_empty(),
         "{:?}",

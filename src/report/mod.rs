@@ -7,6 +7,7 @@ pub mod patch;
 pub mod scan;
 pub mod svg;
 pub mod tune;
+pub mod tune_progress;
 pub mod tune_svg;
 
 use crate::exit::code_of;

@@ -50,6 +50,8 @@ pub fn chart(doc: &TuneReport) -> String {
     if let Some(g) = gpu {
         mem_max = mem_max.max(g.total_mb);
     }
+    // Without any memory figure the right axis would be a scale of nothing: it is left out.
+    let has_memory = mem_max > 0.0;
     let mem_max = (mem_max * 1.1).max(1.0);
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
@@ -118,11 +120,21 @@ pub fn chart(doc: &TuneReport) -> String {
             LEFT - 6.0,
             y + 4.0
         );
+        if has_memory {
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" fill="{MEM}">{m:.0}</text>"#,
+                LEFT + plot_w + 6.0,
+                y + 4.0
+            );
+        }
+    }
+    if !has_memory {
         let _ = write!(
             s,
-            r#"<text x="{}" y="{}" fill="{MEM}">{m:.0}</text>"#,
-            LEFT + plot_w + 6.0,
-            y + 4.0
+            r#"<text x="{}" y="{}" text-anchor="middle" fill="{MEM}">GPU memory: neither measured nor predicted here (no GPU facts, no GPU telemetry)</text>"#,
+            LEFT + plot_w / 2.0,
+            TOP + 16.0
         );
     }
     let _ = write!(

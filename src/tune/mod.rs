@@ -62,7 +62,7 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
     if options.dry_run {
         return finish(TuneReport::new(first, Vec::new(), None, extra), &options);
     }
-    report::note(&report::tune::preflight_note(&first));
+    report::note(&report::tune_progress::preflight_note(&first));
 
     let clip_dir =
         tempfile::tempdir().context("cannot create a temporary folder for the trial clip")?;
@@ -95,10 +95,10 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
         budget_mb: first.budget_mb,
     };
     let live_line = std::io::stderr().is_terminal();
-    let progress = move |now: &sweep::ProgressNow| report::tune::progress(now, live_line);
+    let progress = move |now: &sweep::ProgressNow| report::tune_progress::progress(now, live_line);
     let gpu_telemetry = gpu.as_ref().is_ok_and(|g| g.source == gpu::GpuSource::Nvml);
     let trials = sweep::run(&setup, &facts, default_batch_size, gpu_telemetry, &progress)?;
-    report::tune::progress_done(live_line);
+    report::tune_progress::progress_done(live_line);
     extra.simulated = trials.iter().any(|t| t.simulated);
     extra.gpu_unavailable = trials.iter().find_map(|t| t.gpu_unavailable.clone());
     extra.overhead_pct = overhead_pct(&trials);
@@ -157,10 +157,9 @@ impl TuneReport {
 }
 
 fn finish(doc: TuneReport, options: &TuneOptions) -> anyhow::Result<ExitCode> {
-    report::emit(&report::tune::render(&doc, report::color_enabled()))
-        .context("cannot write the report")?;
+    report::emit(&report::tune::render(&doc)).context("cannot write the report")?;
     if let Some(failed) = doc.trials.iter().find_map(|t| t.failure.as_deref()) {
-        for line in report::tune::failure(failed) {
+        for line in report::tune_progress::failure(failed) {
             report::note(&line);
         }
     }

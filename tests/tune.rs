@@ -327,3 +327,23 @@ fn doctor_with_audio_adds_the_memory_check() {
     assert_eq!(check["status"], "fail");
     assert!(check["fix"].as_str().unwrap().contains("clips of at most"));
 }
+
+#[test]
+fn the_installs_default_joins_the_trials_so_the_speedup_can_be_stated() {
+    let (_tmp, install) = copy_fixture("sim-install");
+    let run = tune(&install, &[], &["--batch-sizes", "4", "--parallel", "1"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.doc.unwrap();
+    let sizes: Vec<u32> = doc.trials.iter().map(|t| t.batch_size).collect();
+    assert_eq!(sizes, vec![2, 4]);
+    assert!(run
+        .stderr
+        .contains("batch 2 (the install's default) joins the trials"));
+    let rec = doc.recommendation.unwrap();
+    assert!(rec.speedup.is_some());
+    assert!(!rec.applied);
+    if rec.batch_size != 2 {
+        let hint = format!("sadfix patch --batch-size {}", rec.batch_size);
+        assert!(run.stdout.contains(&hint), "{}", run.stdout);
+    }
+}

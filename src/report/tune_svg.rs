@@ -276,3 +276,97 @@ pub fn chart(doc: &TuneReport) -> String {
     s.push_str("</svg>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tune::audio::AudioFacts;
+    use crate::tune::gpu::GpuFacts;
+    use crate::tune::memory::RunCost;
+    use crate::tune::outcome::Extra;
+    use crate::tune::preflight::{assess, Inputs};
+    use crate::tune::recommend::Recommendation;
+    use crate::tune::trial::Trial;
+
+    fn doc(gpu: Result<GpuFacts, String>) -> TuneReport {
+        let audio = AudioFacts {
+            path: "talk.wav".into(),
+            seconds: 10.0,
+            frames: 250,
+        };
+        let preflight = assess(
+            Inputs {
+                audio: &audio,
+                size: 256,
+                batch_sizes: &[1, 2, 4, 8],
+                headroom_pct: 15.0,
+                gpu,
+                host_ram_free_mb: None,
+            },
+            &|bs| RunCost::prior(bs, 256),
+        );
+        let mut trials: Vec<Trial> = [(1, 10.0), (2, 12.0), (4, 15.0)]
+            .into_iter()
+            .map(|(bs, vpm)| {
+                let mut t = Trial::skipped(bs, 1, "");
+                t.status = TrialStatus::Ok;
+                t.videos_per_min = Some(vpm);
+                t
+            })
+            .collect();
+        let mut oom = Trial::skipped(8, 1, "");
+        oom.status = TrialStatus::Oom;
+        trials.push(oom);
+        TuneReport {
+            schema_version: 1,
+            preflight,
+            trials,
+            recommendation: Some(Recommendation {
+                batch_size: 4,
+                parallel: 1,
+                speedup: Some(1.25),
+                applied: false,
+                videos_per_min: 15.0,
+                default_batch_size: Some(2),
+                by_time_alone: true,
+                predicted_mb: None,
+            }),
+            extra: Extra {
+                simulated: true,
+                gpu_unavailable: Some("no NVML".into()),
+                ..Extra::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_chart_marks_the_winner_the_oom_and_the_gpus_memory() {
+        let gpu = GpuFacts {
+            name: "test".into(),
+            total_mb: 6144.0,
+            free_mb: 6144.0,
+            source: GpuSource::Replay("gpu.json".into()),
+            others: vec![],
+        };
+        let svg = chart(&doc(Ok(gpu)));
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("recommended"));
+        assert!(svg.contains("out of memory"));
+        assert!(svg.contains("GPU memory 6144 MiB"));
+        assert!(svg.contains("replayed snapshot (gpu.json)"));
+        assert!(svg.contains("simulated install"));
+        assert!(svg.contains("ranked by time alone"));
+        assert_eq!(
+            svg.matches("<rect x=").count(),
+            3 + 1,
+            "three bars and the legend's swatch"
+        );
+    }
+
+    #[test]
+    fn without_any_memory_figure_the_chart_says_so() {
+        let svg = chart(&doc(Err("no NVML".into())));
+        assert!(svg.contains("neither measured nor predicted"));
+        assert!(!svg.contains("budget"));
+    }
+}

@@ -33,9 +33,19 @@ use trial::{TrialSetup, TrialStatus};
 pub const RESULTS: &str = ".sadfix-tune";
 
 pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode> {
-    let options = TuneOptions::try_from(args).map_err(|e| coded(ExitCode::Usage, e))?;
+    let mut options = TuneOptions::try_from(args).map_err(|e| coded(ExitCode::Usage, e))?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let install = crate::install::locate(global.root.as_deref(), &cwd)?;
+    let default_batch_size = apply::current_default(&install);
+    // The speed-up is stated against the install's default, so the default is measured too.
+    let missing = |d: &u32| (1..=64).contains(d) && !options.batch_sizes.contains(d);
+    if let Some(d) = default_batch_size.filter(|d| missing(d) && !options.dry_run) {
+        options.batch_sizes.push(d);
+        options.batch_sizes.sort_unstable();
+        report::note(&format!(
+            "batch {d} (the install's default) joins the trials, to state the speed-up against it"
+        ));
+    }
     let audio_path = audio_file(&install, &options)?;
     let audio = audio::inspect(&audio_path).map_err(|e| coded(ExitCode::Usage, e.to_string()))?;
     let env = |var: &str| std::env::var(var).ok();
@@ -52,7 +62,6 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
     };
     let size = options.size;
     let first = preflight::assess(inputs(gpu.clone()), &|bs| memory::RunCost::prior(bs, size));
-    let default_batch_size = apply::current_default(&install);
     let mut extra = Extra {
         dry_run: options.dry_run,
         install: install.root.display().to_string(),

@@ -347,3 +347,53 @@ fn the_installs_default_joins_the_trials_so_the_speedup_can_be_stated() {
         assert!(run.stdout.contains(&hint), "{}", run.stdout);
     }
 }
+
+#[test]
+fn ctrl_c_during_a_trial_ends_its_generation_and_stops_tune() {
+    let (tmp, install) = copy_fixture("sim-install");
+    let bin = assert_cmd::cargo::cargo_bin("sadfix");
+    let child = std::process::Command::new(bin)
+        .current_dir(tmp.path())
+        .env("SADTALKER_SIM_SPEED", "3")
+        .env_remove("SADTALKER_SIM_FAIL")
+        .env_remove("SADTALKER_SIM_OOM_ABOVE")
+        .env_remove("SADFIX_GPU_REPLAY")
+        .arg("--root")
+        .arg(&install)
+        .args(["tune", "--batch-sizes", "1,2", "--parallel", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first generation is running, then interrupt sadfix as a terminal would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while processes_under(&install).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !processes_under(&install).is_empty(),
+        "the trial never started"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: a plain kill(2) of the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A failed trial (5, with bench's "interrupted") or, where Ctrl-C re-raises the signal once
+    // the children are gone, death by SIGINT: either way nothing of the generation is left.
+    use std::os::unix::process::ExitStatusExt;
+    match out.status.code() {
+        Some(5) => assert!(stderr.contains("interrupted"), "{stderr}"),
+        Some(130) => {}
+        other => assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGINT),
+            "exit {other:?}: {stderr}"
+        ),
+    }
+    assert!(
+        processes_under(&install).is_empty(),
+        "{:?}",
+        processes_under(&install)
+    );
+}

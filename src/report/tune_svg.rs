@@ -308,14 +308,12 @@ mod tests {
         let mut trials: Vec<Trial> = [(1, 10.0), (2, 12.0), (4, 15.0)]
             .into_iter()
             .map(|(bs, vpm)| {
-                let mut t = Trial::skipped(bs, 1, "");
-                t.status = TrialStatus::Ok;
+                let mut t = Trial::blank(bs, 1, TrialStatus::Ok);
                 t.videos_per_min = Some(vpm);
                 t
             })
             .collect();
-        let mut oom = Trial::skipped(8, 1, "");
-        oom.status = TrialStatus::Oom;
+        let oom = Trial::blank(8, 1, TrialStatus::Oom);
         trials.push(oom);
         TuneReport {
             schema_version: 1,

@@ -56,8 +56,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sim-install");
         let install = crate::install::locate(Some(&root), &root).unwrap();
         assert_eq!(current_default(&install), Some(2));
-        let mut oom = Trial::skipped(8, 1, "");
-        oom.status = TrialStatus::Oom;
+        let oom = Trial::blank(8, 1, TrialStatus::Oom);
         let err = apply(&install, 8, &[oom]).unwrap_err();
         assert!(matches!(err, ApplyError::Unmeasured(8)));
         assert!(apply(&install, 16, &[]).is_err());

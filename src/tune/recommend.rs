@@ -91,8 +91,7 @@ mod tests {
     use super::*;
 
     fn ok(batch_size: u32, parallel: u32, vpm: f64) -> Trial {
-        let mut t = Trial::skipped(batch_size, parallel, "");
-        t.status = TrialStatus::Ok;
+        let mut t = Trial::blank(batch_size, parallel, TrialStatus::Ok);
         t.videos_per_min = Some(vpm);
         t
     }

@@ -63,17 +63,26 @@ pub struct Trial {
 }
 
 impl Trial {
+    /// A trial that was not run, and why.
     pub fn skipped(batch_size: u32, parallel: u32, why: &str) -> Trial {
+        Trial {
+            note: Some(why.to_string()),
+            ..Trial::blank(batch_size, parallel, TrialStatus::Skipped)
+        }
+    }
+
+    /// A row with no figures yet.
+    pub fn blank(batch_size: u32, parallel: u32, status: TrialStatus) -> Trial {
         Trial {
             batch_size,
             parallel,
-            status: TrialStatus::Skipped,
+            status,
             render_s_per_frame: None,
             wall_s: None,
             videos_per_min: None,
             gpu_mem_peak_mb: None,
             gpu_util_mean: None,
-            note: Some(why.to_string()),
+            note: None,
             cpu_mean: None,
             baseline_mb: None,
             failure: None,
@@ -201,8 +210,7 @@ pub fn measure(
     frames: u64,
     runs: &[(RunRecord, BenchReport)],
 ) -> Trial {
-    let mut trial = Trial::skipped(batch_size, parallel, "");
-    trial.note = None;
+    let mut trial = Trial::blank(batch_size, parallel, TrialStatus::Ok);
     trial.simulated = runs.iter().any(|(_, rep)| rep.simulated);
     trial.gpu_unavailable = runs
         .iter()

@@ -198,7 +198,7 @@ fn audio_file(install: &Install, options: &TuneOptions) -> anyhow::Result<PathBu
     }
     // bench's own choice of example, so both commands render the same clip by default.
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let args = trial::default_bench_args(options.python.as_deref());
+    let args = trial::default_bench_args(options.python.as_deref())?;
     Ok(crate::bench::live::plan(install, &args, scratch.path())?.audio)
 }
 

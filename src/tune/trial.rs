@@ -111,7 +111,7 @@ struct BenchLine {
     args: BenchArgs,
 }
 
-fn bench_args(setup: &TrialSetup, batch_size: u32) -> BenchArgs {
+fn bench_args(setup: &TrialSetup, batch_size: u32) -> anyhow::Result<BenchArgs> {
     let o = setup.options;
     let mut argv: Vec<String> = vec!["bench".into()];
     let mut add = |flag: &str, value: String| {
@@ -132,20 +132,22 @@ fn bench_args(setup: &TrialSetup, batch_size: u32) -> BenchArgs {
         argv.push("--".into());
         argv.extend(o.passthrough.iter().cloned());
     }
-    BenchLine::try_parse_from(argv)
-        .expect("tune builds bench arguments bench accepts")
-        .args
+    parse_bench(argv)
+}
+
+fn parse_bench(argv: Vec<String>) -> anyhow::Result<BenchArgs> {
+    BenchLine::try_parse_from(&argv)
+        .map(|line| line.args)
+        .map_err(|e| anyhow::anyhow!("bench did not accept the trial's arguments {argv:?}: {e}"))
 }
 
 /// bench's defaults, for asking bench which example audio it would use.
-pub fn default_bench_args(python: Option<&Path>) -> BenchArgs {
+pub fn default_bench_args(python: Option<&Path>) -> anyhow::Result<BenchArgs> {
     let mut argv = vec!["bench".to_string()];
     if let Some(p) = python {
         argv.extend(["--python".to_string(), p.display().to_string()]);
     }
-    BenchLine::try_parse_from(argv)
-        .expect("bench parses with no flags")
-        .args
+    parse_bench(argv)
 }
 
 /// Run `parallel` generations at once at `batch_size`; `observe` sees the first one's output.
@@ -156,7 +158,7 @@ pub fn run(
     observe: &mut (dyn FnMut(Event) + Send),
 ) -> anyhow::Result<Trial> {
     let started = Instant::now();
-    let args = bench_args(setup, batch_size);
+    let args = bench_args(setup, batch_size)?;
     let dirs: Vec<PathBuf> = (1..=parallel)
         .map(|i| {
             setup
@@ -283,4 +285,45 @@ fn baseline_mb(record: &RunRecord, report: &BenchReport) -> Option<f64> {
         .iter()
         .find(|s| s.t >= start && s.proc_gpu_mem_mb.is_some())
         .and_then(|s| s.proc_gpu_mem_mb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn a_trial_is_a_bench_run_of_the_clip_at_its_batch_size() {
+        let cli = Cli::try_parse_from([
+            "sadfix",
+            "tune",
+            "--size",
+            "512",
+            "--timeout",
+            "90",
+            "--",
+            "--still",
+        ])
+        .unwrap();
+        let Command::Tune(args) = cli.command else {
+            unreachable!()
+        };
+        let options = TuneOptions::try_from(&args).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sim-install");
+        let install = crate::install::locate(Some(&root), &root).unwrap();
+        let setup = TrialSetup {
+            install: &install,
+            options: &options,
+            clip: Path::new("/tmp/clip.wav"),
+            clip_frames: 100,
+            work_dir: Path::new("/tmp/work"),
+        };
+        let b = bench_args(&setup, 8).unwrap();
+        assert_eq!(b.batch_size, Some(8));
+        assert_eq!(b.size, Some(512));
+        assert_eq!(b.timeout, 90.0);
+        assert_eq!(b.audio.as_deref(), Some(Path::new("/tmp/clip.wav")));
+        assert_eq!(b.passthrough, vec!["--still".to_string()]);
+        assert!(b.replay.is_none() && b.json.is_none());
+    }
 }

@@ -136,7 +136,7 @@ fn advice(
                 step.ceil(),
                 max_n as f64 / FPS,
                 points.join(", "),
-                p.audio,
+                crate::doctor::shell::quote(&p.audio),
                 secs.join(",")
             ));
         }

@@ -89,9 +89,10 @@ pub fn memory_check(audio: &AudioFacts, gpu: &GpuView, sites: &Result<Vec<Site>,
             format!("{what} is near the limit of the GPU's free memory"),
         )
         .evidence(evidence)
+        .evidence("sadfix tune measures the real peak on this GPU")
         .fix(format!(
-            "sadfix tune --audio {} (measures the real peak)",
-            audio.path.display()
+            "sadfix tune --audio {}",
+            super::shell::quote(&audio.path.display().to_string())
         ));
     }
     let mut advice = p.advice.into_iter();

@@ -12,9 +12,11 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r fixtures/sim-install "$work/sim-install"
 cd "$work"
+# The interpreter itself, not a version manager's shim, whose start-up varies with the load.
+py="$(python3 -c 'import sys; print(sys.executable)')"
 
 code=0
-SADTALKER_SIM_SPEED=10 SADTALKER_SIM_OOM_ABOVE=4 "$bin" --root sim-install tune \
+SADTALKER_SIM_SPEED=10 SADTALKER_SIM_OOM_ABOVE=4 "$bin" --root sim-install tune --python "$py" \
     --batch-sizes 1,2,4,8 --parallel 1 --apply --json sweep.json --svg sweep.svg \
     >sweep.txt 2>sweep.err || code=$?
 cat sweep.txt

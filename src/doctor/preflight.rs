@@ -124,6 +124,7 @@ mod tests {
                     memory_used: 0,
                     utilization: None,
                     processes: vec![],
+                    notes: vec![],
                 }],
             },
             "gpu.json".into(),

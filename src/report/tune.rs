@@ -184,7 +184,13 @@ fn recommendation(doc: &TuneReport) -> String {
     let x = &doc.extra;
     let Some(r) = &doc.recommendation else {
         if doc.trials.iter().any(|t| t.status == TrialStatus::Failed) {
-            return "no recommendation: a trial failed (its diagnosis is on stderr)\n".into();
+            let mut out = "no recommendation: a trial failed\n".to_string();
+            if let Some(failed) = doc.trials.iter().find_map(|t| t.failure.as_deref()) {
+                for line in super::tune_progress::failure(failed) {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
+            return out;
         }
         let mut out = "no recommendation: no measured batch size fits the full audio\n".to_string();
         for line in &doc.preflight.advice {

@@ -1,5 +1,6 @@
 //! `sadfix tune` on stderr: the progress line (which trial, its stage, elapsed and estimated
-//! time), the note before the trials, and a failed trial's diagnosis as bench gives it.
+//! time) and the note before the trials; and a failed trial's diagnosis as bench gives it (the
+//! report on stdout carries it).
 
 use crate::bench::outcome::BenchReport;
 use crate::tune::preflight::Preflight;
@@ -32,9 +33,16 @@ pub fn failure(report: &BenchReport) -> Vec<String> {
     out
 }
 
+/// Wide enough for the longest progress line, to cover the last one without control codes.
+const PROGRESS_WIDTH: usize = 72;
+
 /// Which trial runs, its stage, elapsed and estimated time: a redrawn line on a terminal,
-/// one line per trial otherwise.
+/// one line per trial otherwise; nothing under `--quiet`.
 pub fn progress(now: &ProgressNow, live_line: bool) {
+    let style = super::style::current();
+    if style.quiet {
+        return;
+    }
     let mut err = std::io::stderr().lock();
     let head = format!(
         "trial {}: batch {} x {}",
@@ -56,17 +64,27 @@ pub fn progress(now: &ProgressNow, live_line: bool) {
     let estimate = now
         .estimate_s
         .map_or(String::new(), |e| format!(" / ~{e:.0} s"));
-    let _ = write!(
-        err,
-        "\r\x1b[2K  {head} · {stage} · {:.0} s{estimate}",
-        now.elapsed_s
-    );
+    let text = format!("  {head} · {stage} · {:.0} s{estimate}", now.elapsed_s);
+    // Without colour (`--color never`, `NO_COLOR`) no control code at all: spaces cover the last line.
+    let line = if style.stderr_color {
+        format!("\r\x1b[2K{text}")
+    } else {
+        format!("\r{text:<PROGRESS_WIDTH$}")
+    };
+    let _ = write!(err, "{line}");
     let _ = err.flush();
 }
 
 /// End the progress line.
 pub fn progress_done(live_line: bool) {
-    if live_line {
-        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    let style = super::style::current();
+    if !live_line || style.quiet {
+        return;
     }
+    let clear = if style.stderr_color {
+        "\r\x1b[2K".to_string()
+    } else {
+        format!("\r{:PROGRESS_WIDTH$}\r", "")
+    };
+    let _ = write!(std::io::stderr(), "{clear}");
 }

@@ -54,7 +54,7 @@ pub fn from_view(view: &GpuView) -> Result<GpuFacts, String> {
     let source = match view {
         GpuView::Nvml(_) => GpuSource::Nvml,
         GpuView::Replay(_, file) => GpuSource::Replay(file.clone()),
-        GpuView::Unavailable(reason) => return Err(reason.clone()),
+        GpuView::Unavailable(why) => return Err(why.reason.clone()),
     };
     let snapshot = view
         .snapshot()
@@ -107,6 +107,7 @@ mod tests {
                 memory_used: 1 << 30,
                 utilization: Some(3),
                 processes: vec![4242],
+                notes: vec![],
             }],
         };
         let facts = from_view(&GpuView::Replay(snapshot, "gpu.json".into())).unwrap();

@@ -167,11 +167,6 @@ impl TuneReport {
 
 fn finish(doc: TuneReport, options: &TuneOptions) -> anyhow::Result<ExitCode> {
     report::emit(&report::tune::render(&doc)).context("cannot write the report")?;
-    if let Some(failed) = doc.trials.iter().find_map(|t| t.failure.as_deref()) {
-        for line in report::tune_progress::failure(failed) {
-            report::note(&line);
-        }
-    }
     if let Some(path) = &options.json {
         write_file(path, &report::to_json(&doc))?;
     }

@@ -16,7 +16,7 @@ cd "$work"
 py="$(python3 -c 'import sys; print(sys.executable)')"
 
 code=0
-SADTALKER_SIM_SPEED=10 SADTALKER_SIM_OOM_ABOVE=4 "$bin" --root sim-install tune --python "$py" \
+SADTALKER_SIM_SPEED=5 SADTALKER_SIM_OOM_ABOVE=4 "$bin" --root sim-install tune --python "$py" \
     --batch-sizes 1,2,4,8 --parallel 1 --apply --json sweep.json --svg sweep.svg \
     >sweep.txt 2>sweep.err || code=$?
 cat sweep.txt

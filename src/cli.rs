@@ -84,6 +84,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Run a generation, follow it stage by stage, and judge GPU use against expectations.
     Bench(BenchArgs),
+    /// Find the fastest batch size and parallel runs this GPU holds; predict out-of-memory first.
+    Tune(TuneArgs),
     /// Print a shell completion script to stdout (for example `sadfix completions bash`).
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout: `sadfix man | man -l -`.
@@ -148,6 +150,9 @@ pub struct DoctorArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also predict whether this audio fits the GPU's memory (check `preflight.memory`).
+    #[arg(long, value_name = "FILE")]
+    pub audio: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -182,7 +187,7 @@ pub struct BenchArgs {
     )]
     pub timeout: f64,
     /// Telemetry sampling interval, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 250)]
+    #[arg(long, value_name = "MS", default_value_t = crate::bench::options::DEFAULT_INTERVAL_MS)]
     pub interval: u64,
     /// Write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
@@ -215,6 +220,77 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Vec<String>,
     /// Arguments passed verbatim to inference.py; with --exec, the command to run.
+    #[arg(last = true, value_name = "INFERENCE_ARGS")]
+    pub passthrough: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    /// The Python interpreter to run inference.py with (same discovery as doctor).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// The audio you will really render (WAV); default: the install's own example.
+    #[arg(long, value_name = "FILE")]
+    pub audio: Option<PathBuf>,
+    /// Source image; default: the install's own example.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// The render size, 256 or 512 (passed to inference.py as --size).
+    #[arg(long, value_name = "PX", default_value_t = 256)]
+    pub size: u32,
+    /// Batch sizes to try, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "1,2,4,8,16"
+    )]
+    pub batch_sizes: Vec<u32>,
+    /// Numbers of generations at once to try at the best batch size, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "1,2"
+    )]
+    pub parallel: Vec<u32>,
+    /// Length of the trial clip cut from the start of the audio, in seconds.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 4.0,
+        allow_negative_numbers = true
+    )]
+    pub trial_seconds: f64,
+    /// Deadline for each trial generation, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 600.0,
+        allow_negative_numbers = true
+    )]
+    pub timeout: f64,
+    /// Share of the GPU's free memory to keep unused, in percent.
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 15.0,
+        allow_negative_numbers = true
+    )]
+    pub headroom: f64,
+    /// Only the preflight: predict memory for the full audio; run nothing.
+    #[arg(long, conflicts_with = "apply")]
+    pub dry_run: bool,
+    /// Set the winning batch size as the install's default (through `sadfix patch`).
+    #[arg(long)]
+    pub apply: bool,
+    /// Write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a chart (SVG) of throughput and memory against batch size to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Arguments passed verbatim to inference.py in every trial.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,
 }

@@ -15,6 +15,7 @@ pub mod mark;
 pub mod patch;
 pub mod process;
 pub mod report;
+pub mod tune;
 
 use cli::Command;
 use exit::ExitCode;
@@ -40,6 +41,7 @@ pub fn run() -> i32 {
         Command::Patch(args) => patch::command::patch(&cli.global, args),
         Command::Doctor(args) => doctor::command(&cli.global, args),
         Command::Bench(args) => bench::command(&cli.global, args),
+        Command::Tune(args) => tune::command(&cli.global, args),
         Command::Completions(args) => generate::completions(args),
         Command::Man => generate::man(),
     };

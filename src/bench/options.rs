@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
 
+/// Telemetry sampling interval when none is given (`--interval`).
+pub const DEFAULT_INTERVAL_MS: u64 = 250;
+
 /// The flags of a generation of the install's own `inference.py`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Generation {
@@ -133,6 +136,22 @@ impl BenchOptions {
             expect: args.expect.clone(),
             require_gpu: args.require_gpu,
         })
+    }
+
+    /// A run of the install's `inference.py` with bench's defaults and nothing written: what a
+    /// command built on bench (`tune`'s trials) runs.
+    pub fn for_generation(generation: Generation, timeout: Duration) -> BenchOptions {
+        BenchOptions {
+            target: Target::Install(generation),
+            timeout,
+            interval: Duration::from_millis(DEFAULT_INTERVAL_MS),
+            logs: Vec::new(),
+            json: None,
+            svg: None,
+            record: None,
+            expect: None,
+            require_gpu: false,
+        }
     }
 
     pub fn interval_ms(&self) -> u64 {

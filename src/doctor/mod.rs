@@ -6,6 +6,7 @@ pub mod check;
 pub mod code;
 pub mod gathered;
 pub mod options;
+pub mod preflight;
 pub mod probe;
 pub mod shell;
 pub mod system;
@@ -16,7 +17,7 @@ pub mod weight_files;
 pub mod weights;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
-use crate::exit::ExitCode;
+use crate::exit::{coded, ExitCode};
 use crate::install::{self, Install, PythonChoice};
 use anyhow::Context;
 use check::{DoctorReport, InstallSummary, PythonSummary};
@@ -41,6 +42,13 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
 pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let install = install::locate(options.root.as_deref(), cwd)?;
+    // A bad --audio stops doctor before any probe runs.
+    let audio = (options
+        .audio
+        .as_deref()
+        .map(preflight::read_audio)
+        .transpose())
+    .map_err(|e| coded(ExitCode::Usage, e))?;
     // The probes run in process groups of their own, out of reach of the terminal's Ctrl-C.
     crate::process::end_children_on_interrupt().context("cannot set up the Ctrl-C handler")?;
     let env = |var: &str| std::env::var(var).ok();
@@ -52,6 +60,10 @@ pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
     let python = install::choose_python(options.python.as_deref(), Some(&install), &env);
     let gathered = gather(install, python, options.timeout, gpu, &env);
     let mut report = build_report(&gathered, started);
+    if let Some(audio) = &audio {
+        let check = preflight::memory_check(audio, &gathered.gpu, &gathered.sites);
+        report.checks.push(check);
+    }
     if options.root.is_some() {
         // The fix commands must run from where doctor was run, not only from inside the install.
         let root = report.install.root.display().to_string();

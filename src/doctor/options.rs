@@ -23,6 +23,8 @@ pub struct DoctorOptions {
     /// The deadline of each probe.
     pub timeout: Duration,
     pub format: ReportFormat,
+    /// `--audio`: the clip to predict the Face Renderer's memory for (`preflight.memory`).
+    pub audio: Option<PathBuf>,
 }
 
 /// The longest deadline a probe may be given, in seconds.
@@ -62,6 +64,7 @@ impl DoctorOptions {
             } else {
                 ReportFormat::Table
             },
+            audio: args.audio.as_ref().map(|a| cwd.join(a)),
         })
     }
 }

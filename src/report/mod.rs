@@ -7,6 +7,9 @@ pub mod patch;
 pub mod scan;
 pub mod style;
 pub mod svg;
+pub mod tune;
+pub mod tune_progress;
+pub mod tune_svg;
 
 use crate::exit::code_of;
 use serde::Serialize;

@@ -1,0 +1,90 @@
+//! `sadfix tune` on stderr: the progress line (which trial, its stage, elapsed and estimated
+//! time) and the note before the trials; and a failed trial's diagnosis as bench gives it (the
+//! report on stdout carries it).
+
+use crate::bench::outcome::BenchReport;
+use crate::tune::preflight::Preflight;
+use crate::tune::sweep::ProgressNow;
+use std::io::Write;
+
+/// One line on stderr before the trials start.
+pub fn preflight_note(p: &Preflight) -> String {
+    match (&p.gpu, p.fitting().is_empty()) {
+        (Err(_), _) => "preflight: no GPU facts; running the trials".into(),
+        (Ok(_), true) => "preflight: the full clip will not fit at any batch size (see the report); running the trials anyway".into(),
+        (Ok(_), false) => "preflight: done; running the trials".into(),
+    }
+}
+
+/// A failed trial's diagnosis, as bench gives it.
+pub fn failure(report: &BenchReport) -> Vec<String> {
+    let mut out = vec![format!("a trial FAILED: {}", report.run.ending.describe())];
+    if let Some(c) = &report.run.cause {
+        out.push(format!("  cause: {c}"));
+    }
+    if let Some(e) = &report.run.evidence {
+        out.push(format!("  seen: {e}"));
+    }
+    if let Some(n) = &report.run.next {
+        out.push(format!("  next: {n}"));
+    }
+    out.push("  last lines of stderr:".into());
+    out.extend(report.run.stderr_tail.iter().map(|l| format!("    {l}")));
+    out
+}
+
+/// Wide enough for the longest progress line, to cover the last one without control codes.
+const PROGRESS_WIDTH: usize = 72;
+
+/// Which trial runs, its stage, elapsed and estimated time: a redrawn line on a terminal,
+/// one line per trial otherwise; nothing under `--quiet`.
+pub fn progress(now: &ProgressNow, live_line: bool) {
+    let style = super::style::current();
+    if style.quiet {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let head = format!(
+        "trial {}: batch {} x {}",
+        now.trial, now.batch_size, now.parallel
+    );
+    if !live_line {
+        if now.starting {
+            let _ = writeln!(err, "{head}");
+        }
+        return;
+    }
+    let stage = now.stage.map_or("starting".into(), |s| {
+        let pct = match (s.done, s.total) {
+            (Some(d), Some(t)) if t > 0 => format!(" {:>3}%", 100 * d / t),
+            _ => String::new(),
+        };
+        format!("{}{pct}", s.id.label())
+    });
+    let estimate = now
+        .estimate_s
+        .map_or(String::new(), |e| format!(" / ~{e:.0} s"));
+    let text = format!("  {head} · {stage} · {:.0} s{estimate}", now.elapsed_s);
+    // Without colour (`--color never`, `NO_COLOR`) no control code at all: spaces cover the last line.
+    let line = if style.stderr_color {
+        format!("\r\x1b[2K{text}")
+    } else {
+        format!("\r{text:<PROGRESS_WIDTH$}")
+    };
+    let _ = write!(err, "{line}");
+    let _ = err.flush();
+}
+
+/// End the progress line.
+pub fn progress_done(live_line: bool) {
+    let style = super::style::current();
+    if !live_line || style.quiet {
+        return;
+    }
+    let clear = if style.stderr_color {
+        "\r\x1b[2K".to_string()
+    } else {
+        format!("\r{:PROGRESS_WIDTH$}\r", "")
+    };
+    let _ = write!(std::io::stderr(), "{clear}");
+}

@@ -1,0 +1,130 @@
+//! The GPU's memory as tune sees it before anything runs: NVML, or the snapshot named by
+//! `SADFIX_GPU_REPLAY` (labelled as a replay), with the other processes that hold memory on it.
+
+use crate::doctor::telemetry::{self, GpuView};
+use crate::doctor::GPU_REPLAY_VAR;
+use std::path::Path;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Where the memory figures come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GpuSource {
+    Nvml,
+    /// A recorded snapshot: not this machine's GPU now.
+    Replay(String),
+}
+
+/// A process that holds memory on the GPU before tune starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherProcess {
+    pub pid: u32,
+    /// From `/proc/PID/comm` where it can be read here.
+    pub name: Option<String>,
+}
+
+/// GPU 0 before the first trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuFacts {
+    pub name: String,
+    pub total_mb: f64,
+    pub free_mb: f64,
+    pub source: GpuSource,
+    pub others: Vec<OtherProcess>,
+}
+
+impl GpuFacts {
+    /// Memory in use before tune starts (other processes, the display, another container).
+    pub fn used_mb(&self) -> f64 {
+        (self.total_mb - self.free_mb).max(0.0)
+    }
+}
+
+/// The GPU facts, or why there are none. A replay file that cannot be read is an error.
+pub fn read(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Result<GpuFacts, String>> {
+    let view = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {
+        Some(file) => telemetry::from_replay(Path::new(&file))?,
+        None => telemetry::from_nvml(),
+    };
+    Ok(from_view(&view))
+}
+
+/// GPU 0 of a doctor snapshot.
+pub fn from_view(view: &GpuView) -> Result<GpuFacts, String> {
+    let source = match view {
+        GpuView::Nvml(_) => GpuSource::Nvml,
+        GpuView::Replay(_, file) => GpuSource::Replay(file.clone()),
+        GpuView::Unavailable(why) => return Err(why.reason.clone()),
+    };
+    let snapshot = view
+        .snapshot()
+        .expect("a view with a source has a snapshot");
+    let Some(gpu) = snapshot.gpus.first() else {
+        return Err("NVML lists no GPU".into());
+    };
+    let own = std::process::id();
+    let others = gpu
+        .processes
+        .iter()
+        .filter(|&&pid| pid != own)
+        .map(|&pid| OtherProcess {
+            pid,
+            name: process_name(pid, &source),
+        })
+        .collect();
+    Ok(GpuFacts {
+        name: gpu.name.clone(),
+        total_mb: gpu.memory_total as f64 / MIB,
+        free_mb: gpu.memory_total.saturating_sub(gpu.memory_used) as f64 / MIB,
+        source,
+        others,
+    })
+}
+
+fn process_name(pid: u32, source: &GpuSource) -> Option<String> {
+    // A replayed snapshot's pids belong to another machine (or another time).
+    if *source != GpuSource::Nvml {
+        return None;
+    }
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(comm.trim().to_string()).filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::telemetry::{GpuInfo, GpuSnapshot};
+
+    #[test]
+    fn a_replayed_snapshot_gives_free_memory_and_other_processes() {
+        let snapshot = GpuSnapshot {
+            driver_version: "550.54".into(),
+            cuda_driver: None,
+            gpus: vec![GpuInfo {
+                index: 0,
+                name: "NVIDIA GeForce RTX 2060".into(),
+                memory_total: 6 << 30,
+                memory_used: 1 << 30,
+                utilization: Some(3),
+                processes: vec![4242],
+                notes: vec![],
+            }],
+        };
+        let facts = from_view(&GpuView::Replay(snapshot, "gpu.json".into())).unwrap();
+        assert_eq!(facts.total_mb, 6144.0);
+        assert_eq!(facts.free_mb, 5120.0);
+        assert_eq!(facts.used_mb(), 1024.0);
+        assert_eq!(facts.source, GpuSource::Replay("gpu.json".into()));
+        assert_eq!(
+            facts.others,
+            vec![OtherProcess {
+                pid: 4242,
+                name: None
+            }]
+        );
+        assert_eq!(
+            from_view(&GpuView::Unavailable("no driver".into())),
+            Err("no driver".into())
+        );
+    }
+}

@@ -14,6 +14,8 @@ pub fn action_label(action: Action) -> &'static str {
         Action::AlreadyBounded => "already bounded",
         Action::ReportOnly => "report only",
         Action::Unsupported => "unsupported: not PyTorch",
+        Action::AlreadyFixed => "already fixed",
+        Action::NotNeeded => "not needed",
     }
 }
 
@@ -21,6 +23,7 @@ pub fn kind_label(kind: SiteKind) -> &'static str {
     match kind {
         SiteKind::Device => "device",
         SiteKind::BatchSize => "batch size",
+        SiteKind::Compat => "compat",
     }
 }
 

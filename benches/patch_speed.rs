@@ -73,6 +73,7 @@ fn main() {
         force_gpu: true,
         batch_size: Some(4),
         cuda_timeout: None,
+        ..PatchOptions::NONE
     };
     let mut changed = false;
     let patch = median(RUNS, || {

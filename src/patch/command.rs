@@ -83,17 +83,7 @@ pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> 
     } else {
         (Installed::default(), None)
     };
-    let mut planned = plan::plan_files(
-        super::catalog::shipped,
-        super::catalog::needles(),
-        &plan::Target {
-            root: &install.root,
-            files: &crate::install::python_files(&install.root),
-            scope: super::rule::Scope::Install,
-        },
-        &options,
-        &installed,
-    )?;
+    let mut planned = plan::plan_gated(&install, &options, &installed)?;
     let outside = if options.compat {
         site_packages::plan(&options, &installed)?
     } else {

@@ -57,6 +57,22 @@ pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchErro
     plan_with(catalog::shipped, catalog::needles(), install, options)
 }
 
+/// `plan` with the compat gates judged on `installed` (the install's own files only; see
+/// `site_packages::plan` for the files outside).
+pub fn plan_gated(
+    install: &Install,
+    options: &PatchOptions,
+    installed: &Installed,
+) -> Result<Plan, PatchError> {
+    let files = python_files(&install.root);
+    let target = Target {
+        root: &install.root,
+        files: &files,
+        scope: Scope::Install,
+    };
+    plan_files(catalog::shipped, catalog::needles(), &target, options, installed)
+}
+
 /// `plan` with a given way to load the recipes and their needles.
 pub fn plan_with<'c>(
     load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,

@@ -281,6 +281,9 @@ mod tests {
             sites,
             unparsed: Vec::new(),
             compile_checked: true,
+            outside: Vec::new(),
+            outside_written: false,
+            compat: None,
         }
     }
 
@@ -300,8 +303,7 @@ mod tests {
 
     const FORCE: PatchOptions = PatchOptions {
         force_gpu: true,
-        batch_size: None,
-        cuda_timeout: None,
+        ..PatchOptions::NONE
     };
 
     fn last(doc: &PatchDocument, options: &PatchOptions) -> String {

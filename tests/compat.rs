@@ -69,8 +69,14 @@ struct World {
 
 fn world(packages: &str) -> World {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&compat_fixtures().join("SadTalker"), &tmp.path().join("SadTalker"));
-    copy_dir(&compat_fixtures().join(packages), &tmp.path().join("site-packages"));
+    copy_dir(
+        &compat_fixtures().join("SadTalker"),
+        &tmp.path().join("SadTalker"),
+    );
+    copy_dir(
+        &compat_fixtures().join(packages),
+        &tmp.path().join("site-packages"),
+    );
     let install = locate(Some(&tmp.path().join("SadTalker")), Path::new("/")).unwrap();
     let packages = tmp.path().join("site-packages");
     World {
@@ -120,7 +126,12 @@ fn all_files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walkdir(root)
         .into_iter()
         .filter(|p| !p.components().any(|c| c.as_os_str() == ".sadfix"))
-        .map(|p| (p.strip_prefix(root).unwrap().to_path_buf(), fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.strip_prefix(root).unwrap().to_path_buf(),
+                fs::read(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -140,7 +151,11 @@ fn roundtrip(world: &World, options: PatchOptions, label: &str) -> Vec<(String, 
     let before_install = all_files(&world.install.root);
     let before_outside = all_files(&world.packages);
     let first = plan_gated(&world.install, &options, &installed).unwrap();
-    assert!(first.skipped.is_empty(), "{label}: skipped {:?}", first.skipped);
+    assert!(
+        first.skipped.is_empty(),
+        "{label}: skipped {:?}",
+        first.skipped
+    );
     commit(&world.install, &first).unwrap();
     let outside = site_packages::plan(&options, &installed).unwrap();
     if options.site_packages {
@@ -151,7 +166,12 @@ fn roundtrip(world: &World, options: PatchOptions, label: &str) -> Vec<(String, 
     let outside_changes = outside
         .iter()
         .filter(|_| options.site_packages)
-        .flat_map(|o| o.plan.changes.iter().map(|c| (world.packages.join(&c.rel), c)));
+        .flat_map(|o| {
+            o.plan
+                .changes
+                .iter()
+                .map(|c| (world.packages.join(&c.rel), c))
+        });
     let inside = first
         .changes
         .iter()
@@ -159,8 +179,16 @@ fn roundtrip(world: &World, options: PatchOptions, label: &str) -> Vec<(String, 
     for (path, change) in inside.chain(outside_changes) {
         let bytes = fs::read(&path).unwrap();
         let src = Source::parse(&bytes).unwrap();
-        assert_eq!(src.syntax_error(), None, "{label}: {} re-parses", path.display());
-        fixed.push((change.rel.display().to_string(), String::from_utf8(bytes).unwrap()));
+        assert_eq!(
+            src.syntax_error(),
+            None,
+            "{label}: {} re-parses",
+            path.display()
+        );
+        fixed.push((
+            change.rel.display().to_string(),
+            String::from_utf8(bytes).unwrap(),
+        ));
         recipes_used.extend(change.fixes.iter().map(|f| f.recipe.clone()));
     }
     let after = sites(world, &installed);
@@ -168,9 +196,9 @@ fn roundtrip(world: &World, options: PatchOptions, label: &str) -> Vec<(String, 
     for id in &recipes_used {
         if let Some(AlreadyApplied::Recipe(marker)) = &catalog.get(id).unwrap().already_applied {
             assert!(
-                after
-                    .iter()
-                    .any(|s| s.recipe.as_deref() == Some(marker) && s.action == Action::AlreadyFixed),
+                after.iter().any(
+                    |s| s.recipe.as_deref() == Some(marker) && s.action == Action::AlreadyFixed
+                ),
                 "{label}: after {id} the code shows as {marker}"
             );
         }
@@ -184,11 +212,22 @@ fn roundtrip(world: &World, options: PatchOptions, label: &str) -> Vec<(String, 
     );
     if options.site_packages {
         let again = site_packages::plan(&options, &installed).unwrap().unwrap();
-        assert!(again.plan.changes.is_empty(), "{label}: site-packages again");
+        assert!(
+            again.plan.changes.is_empty(),
+            "{label}: site-packages again"
+        );
     }
     revert(&world.install, false).unwrap();
-    assert_eq!(all_files(&world.install.root), before_install, "{label}: revert inside");
-    assert_eq!(all_files(&world.packages), before_outside, "{label}: revert outside");
+    assert_eq!(
+        all_files(&world.install.root),
+        before_install,
+        "{label}: revert inside"
+    );
+    assert_eq!(
+        all_files(&world.packages),
+        before_outside,
+        "{label}: revert outside"
+    );
     let _ = snapshot_of;
     fixed
 }
@@ -232,7 +271,11 @@ fn without_site_packages_basicsr_is_listed_not_edited() {
     assert!(!fixed_files(&fixed).contains(&"basicsr/data/degradations.py"));
     let installed = facts(&w);
     let outside = site_packages::plan(&COMPAT, &installed).unwrap().unwrap();
-    assert_eq!(outside.plan.changes.len(), 1, "planned, to say it is needed");
+    assert_eq!(
+        outside.plan.changes.len(),
+        1,
+        "planned, to say it is needed"
+    );
 }
 
 #[test]
@@ -264,16 +307,30 @@ fn numpy_126_gets_the_numpy_124_fixes_only() {
     let fixed = roundtrip(&w, COMPAT_OUTSIDE, "numpy126");
     assert_eq!(
         fixed_files(&fixed),
-        ["src/face3d/util/my_awing_arch.py", "src/face3d/util/preprocess.py"]
+        [
+            "src/face3d/util/my_awing_arch.py",
+            "src/face3d/util/preprocess.py"
+        ]
     );
     let pre = &fixed[1].1;
     assert!(pre.contains("axis=0).reshape(-1)"));
-    assert!(pre.contains("category=np.VisibleDeprecationWarning"), "numpy 2 gate");
+    assert!(
+        pre.contains("category=np.VisibleDeprecationWarning"),
+        "numpy 2 gate"
+    );
 }
 
 #[test]
 fn every_hand_fix_of_trans_params_ends_in_the_one_form() {
-    for variant in ["index", "float", "object", "item", "asscalar", "exceptions", "pr1045-float"] {
+    for variant in [
+        "index",
+        "float",
+        "object",
+        "item",
+        "asscalar",
+        "exceptions",
+        "pr1045-float",
+    ] {
         let w = world("packages-new");
         let case = compat_fixtures().join(format!("variants/preprocess-{variant}.py"));
         fs::copy(&case, w.install.root.join("src/face3d/util/preprocess.py")).unwrap();
@@ -295,7 +352,12 @@ fn every_hand_fix_of_trans_params_ends_in_the_one_form() {
 fn offload_frames_keeps_each_batch_on_the_host() {
     let w = world("packages-old");
     let fixed = roundtrip(&w, OFFLOAD, "offload");
-    assert_eq!(fixed_files(&fixed), ["src/facerender/modules/make_animation.py"]);
-    assert!(fixed[0].1.contains("predictions.append(out['prediction'].cpu())"));
+    assert_eq!(
+        fixed_files(&fixed),
+        ["src/facerender/modules/make_animation.py"]
+    );
+    assert!(fixed[0]
+        .1
+        .contains("predictions.append(out['prediction'].cpu())"));
     snap(&fixed, "offload");
 }

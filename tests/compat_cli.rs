@@ -72,23 +72,39 @@ fn bytes_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn scan_lists_each_breakage_with_its_gate() {
     let w = world("packages-new");
-    let out = run(&w, &["scan", "--json"]).assert().success().get_output().stdout.clone();
+    let out = run(&w, &["scan", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let doc: ScanDocument = serde_json::from_slice(&out).unwrap();
     let needed: Vec<(String, String)> = doc
         .sites
         .iter()
         .filter(|s| s.kind == SiteKind::Compat && s.action == Action::Rewrite)
-        .map(|s| (s.recipe.clone().unwrap(), s.gate.clone().unwrap_or_default()))
+        .map(|s| {
+            (
+                s.recipe.clone().unwrap(),
+                s.gate.clone().unwrap_or_default(),
+            )
+        })
         .collect();
     for (recipe, gate) in [
         ("gradio-style-chain-empty", "gradio >= 4.0: gradio 4.0.0"),
         ("gradio-source-keyword", "gradio >= 4.0: gradio 4.0.0"),
         ("numpy-removed-alias", "numpy >= 1.24: numpy 2.4.0"),
         ("numpy-ragged-t", "numpy >= 1.24: numpy 2.4.0"),
-        ("numpy-visible-deprecation-warning", "numpy >= 2.0: numpy 2.4.0"),
+        (
+            "numpy-visible-deprecation-warning",
+            "numpy >= 2.0: numpy 2.4.0",
+        ),
         ("numpy-hsplit-items", "numpy >= 2.4: numpy 2.4.0"),
         ("pillow-antialias", "Pillow >= 10.0: Pillow 10.0.0"),
-        ("basicsr-functional-tensor", "torchvision >= 0.17: torchvision 0.17.0"),
+        (
+            "basicsr-functional-tensor",
+            "torchvision >= 0.17: torchvision 0.17.0",
+        ),
     ] {
         assert!(
             needed.iter().any(|(r, g)| r == recipe && g == gate),
@@ -100,7 +116,10 @@ fn scan_lists_each_breakage_with_its_gate() {
         .iter()
         .find(|s| s.recipe.as_deref() == Some("basicsr-functional-tensor"))
         .unwrap();
-    assert_eq!(basicsr.file, w.packages.join("basicsr/data/degradations.py"));
+    assert_eq!(
+        basicsr.file,
+        w.packages.join("basicsr/data/degradations.py")
+    );
     let tts = doc
         .sites
         .iter()
@@ -110,8 +129,16 @@ fn scan_lists_each_breakage_with_its_gate() {
     let compat = doc.compat.expect("the gates say where they were read");
     assert!(compat.packages_from.unwrap().contains("package metadata"));
     let pip: Vec<&str> = compat.pip.iter().map(|p| p.command.as_str()).collect();
-    assert!(pip.iter().any(|c| c.ends_with("-m pip install librosa==0.11.0")), "{pip:?}");
-    assert!(pip.iter().any(|c| c.ends_with("-m pip install imageio-ffmpeg==0.4.7")), "{pip:?}");
+    assert!(
+        pip.iter()
+            .any(|c| c.ends_with("-m pip install librosa==0.11.0")),
+        "{pip:?}"
+    );
+    assert!(
+        pip.iter()
+            .any(|c| c.ends_with("-m pip install imageio-ffmpeg==0.4.7")),
+        "{pip:?}"
+    );
 }
 
 #[test]
@@ -120,25 +147,37 @@ fn patch_compat_site_packages_fixes_all_then_nothing_then_reverts_every_byte() {
     let inside = bytes_of(&w.install);
     let outside = bytes_of(&w.packages);
 
-    let without = run(&w, &["patch", "--compat", "--dry-run"]).assert().success();
+    let without = run(&w, &["patch", "--compat", "--dry-run"])
+        .assert()
+        .success();
     let stderr = String::from_utf8_lossy(&without.get_output().stderr).into_owned();
     assert!(
         stderr.contains("sadfix patch --compat --site-packages"),
         "says the flag is needed: {stderr}"
     );
 
-    let first = run(&w, &["patch", "--compat", "--site-packages"]).assert().success();
+    let first = run(&w, &["patch", "--compat", "--site-packages"])
+        .assert()
+        .success();
     let diff = String::from_utf8_lossy(&first.get_output().stdout).into_owned();
-    assert!(diff.contains("+        with gr.Row(equal_height=False):"), "{diff}");
+    assert!(
+        diff.contains("+        with gr.Row(equal_height=False):"),
+        "{diff}"
+    );
     assert!(diff.contains("+from torchvision.transforms.functional import rgb_to_grayscale"));
     assert!(diff.contains(&format!(
         "+++ b/{}",
         w.packages.join("basicsr/data/degradations.py").display()
     )));
-    assert!(std::fs::read_to_string(w.packages.join("basicsr/data/degradations.py"))
-        .unwrap()
-        .contains("torchvision.transforms.functional import"));
-    assert!(w.install.join(".sadfix/site-packages/journal.json").is_file());
+    assert!(
+        std::fs::read_to_string(w.packages.join("basicsr/data/degradations.py"))
+            .unwrap()
+            .contains("torchvision.transforms.functional import")
+    );
+    assert!(w
+        .install
+        .join(".sadfix/site-packages/journal.json")
+        .is_file());
 
     let again = run(&w, &["patch", "--compat", "--site-packages", "--json"])
         .assert()
@@ -170,7 +209,10 @@ fn offload_frames_shows_its_diff_and_reverts() {
     let inside = bytes_of(&w.install);
     let out = run(&w, &["patch", "--offload-frames"]).assert().success();
     let diff = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(diff.contains("+            predictions.append(out['prediction'].cpu())"), "{diff}");
+    assert!(
+        diff.contains("+            predictions.append(out['prediction'].cpu())"),
+        "{diff}"
+    );
     run(&w, &["patch", "--revert"]).assert().success();
     assert_eq!(bytes_of(&w.install), inside);
 }
@@ -178,11 +220,57 @@ fn offload_frames_shows_its_diff_and_reverts() {
 #[test]
 fn the_pins_get_not_needed_with_the_version() {
     let w = world("packages-old");
-    let out = run(&w, &["patch", "--compat", "--dry-run"]).assert().success();
+    let out = run(&w, &["patch", "--compat", "--dry-run"])
+        .assert()
+        .success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
         stderr.contains("[numpy >= 1.24: not needed (numpy 1.23.5)]"),
         "{stderr}"
     );
     assert!(out.get_output().stdout.is_empty(), "no diff");
+}
+
+#[test]
+fn doctor_reports_a_hand_fix_the_next_numpy_breaks() {
+    use sadfix::doctor::check::{DoctorReport, Status};
+    let w = world("packages-numpy126");
+    std::fs::copy(
+        fixtures().join("compat/variants/preprocess-float.py"),
+        w.install.join("src/face3d/util/preprocess.py"),
+    )
+    .unwrap();
+    let out = run(&w, &["doctor", "--json"]).output().unwrap();
+    let report: DoctorReport = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == "code.numpy_hand_fix")
+        .expect("the check runs");
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    assert!(
+        check
+            .summary
+            .contains("numpy >= 2.4 breaks (numpy 1.26.4 now)"),
+        "{check:?}"
+    );
+    assert!(check
+        .evidence
+        .iter()
+        .any(|e| e.starts_with("src/face3d/util/preprocess.py:106:")));
+    assert!(check
+        .fix
+        .as_deref()
+        .unwrap()
+        .starts_with("sadfix patch --compat"));
+
+    run(&w, &["patch", "--compat"]).assert().success();
+    let out = run(&w, &["doctor", "--json"]).output().unwrap();
+    let report: DoctorReport = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == "code.numpy_hand_fix")
+        .unwrap();
+    assert_eq!(check.status, Status::Ok, "after --compat: {check:?}");
 }

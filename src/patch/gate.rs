@@ -15,9 +15,11 @@ pub struct RawGate {
     pub at_least: Option<String>,
     pub below: Option<String>,
     pub missing: Option<bool>,
-    /// A file of the package (relative to its directory) that must not match `pattern`.
+    /// A file of the package (relative to its directory) that must not match `lacks`.
     pub source: Option<String>,
     pub lacks: Option<String>,
+    /// With `lacks`: what the pattern finds, for people ("LandmarksType._2D").
+    pub attribute: Option<String>,
 }
 
 /// One validated condition on an installed package.
@@ -37,6 +39,7 @@ pub enum GateTest {
     Lacks {
         file: String,
         pattern: Regex,
+        attribute: String,
     },
 }
 
@@ -103,6 +106,10 @@ pub fn validate(raw: &RawGate) -> Result<Gate, String> {
         GateTest::Lacks {
             file: file.clone(),
             pattern,
+            attribute: raw
+                .attribute
+                .clone()
+                .unwrap_or_else(|| "the attribute".into()),
         }
     };
     Ok(Gate {
@@ -168,16 +175,29 @@ impl Gate {
                 let at_least = compare(&have, min).is_ge();
                 matches!(self.test, GateTest::AtLeast(_)) == at_least
             }
-            (GateTest::Lacks { file, pattern }, Some(_)) => {
+            (
+                GateTest::Lacks {
+                    file,
+                    pattern,
+                    attribute,
+                },
+                Some(_),
+            ) => {
                 let Some(dir) = installed.dirs.get(&self.package) else {
                     return Judgement::Unknown(format!("{found}: its directory was not found"));
                 };
                 let path = dir.join(file);
                 match std::fs::read_to_string(&path) {
                     Ok(text) if pattern.is_match(&text) => {
-                        return Judgement::NotNeeded(format!("{found}, whose {file} still has it"))
+                        return Judgement::NotNeeded(format!(
+                            "{found}, whose {file} has {attribute}"
+                        ))
                     }
-                    Ok(_) => return Judgement::Needed(format!("{found}, whose {file} lacks it")),
+                    Ok(_) => {
+                        return Judgement::Needed(format!(
+                            "{found}, whose {file} has no {attribute}"
+                        ))
+                    }
                     Err(e) => {
                         return Judgement::Unknown(format!("{}: {e}", path.display()));
                     }
@@ -213,9 +233,7 @@ pub fn describe(gates: &[Gate]) -> String {
             GateTest::Below(v) => format!("{} < {}", g.package, dotted(v)),
             GateTest::Missing(true) => format!("{} missing", g.package),
             GateTest::Missing(false) => format!("{} installed", g.package),
-            GateTest::Lacks { file, pattern } => {
-                format!("{}'s {file} lacks /{}/", g.package, pattern.as_str())
-            }
+            GateTest::Lacks { attribute, .. } => format!("{} without {attribute}", g.package),
         })
         .collect::<Vec<_>>()
         .join(" and ")

@@ -70,7 +70,13 @@ pub fn plan_gated(
         files: &files,
         scope: Scope::Install,
     };
-    plan_files(catalog::shipped, catalog::needles(), &target, options, installed)
+    plan_files(
+        catalog::shipped,
+        catalog::needles(),
+        &target,
+        options,
+        installed,
+    )
 }
 
 /// `plan` with a given way to load the recipes and their needles.

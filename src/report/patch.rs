@@ -109,6 +109,9 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
     }
     let n = doc.changed.len();
     lines.push(match (doc.mode, n) {
+        (_, 0) if !doc.outside.is_empty() => {
+            "nothing changed in the install itself (site-packages: see above)".into()
+        }
         (_, 0) => nothing_changed(doc, options),
         (Mode::Apply, _) => {
             format!("patched {n} file(s); backups in .sadfix/ (undo: sadfix patch --revert)")

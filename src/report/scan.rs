@@ -107,18 +107,33 @@ fn compat_hints(doc: &ScanDocument) -> Vec<String> {
     let needs = |s: &&Site| s.kind == SiteKind::Compat && s.action == Action::Rewrite;
     let inside = doc.sites.iter().filter(needs).any(|s| s.file.is_relative());
     let outside = doc.sites.iter().filter(needs).any(|s| s.file.is_absolute());
-    let offload = doc.sites.iter().filter(needs).any(|s| s.family == "offload-frames");
+    let offload = doc
+        .sites
+        .iter()
+        .filter(needs)
+        .any(|s| s.family == "offload-frames");
     if outside {
         hints.push("fix what newer packages break, including basicsr in site-packages: sadfix patch --compat --site-packages".into());
-    } else if inside && doc.sites.iter().filter(needs).any(|s| s.family != "offload-frames") {
+    } else if inside
+        && doc
+            .sites
+            .iter()
+            .filter(needs)
+            .any(|s| s.family != "offload-frames")
+    {
         hints.push("fix what newer packages break: sadfix patch --compat".into());
     }
     if offload {
-        hints.push("keep the rendered frames on the host (long clips): sadfix patch --offload-frames".into());
+        hints.push(
+            "keep the rendered frames on the host (long clips): sadfix patch --offload-frames"
+                .into(),
+        );
     }
     if let Some(compat) = &doc.compat {
         if let Some(why) = &compat.packages_unknown {
-            hints.push(format!("package versions unknown, compat gates not judged: {why}"));
+            hints.push(format!(
+                "package versions unknown, compat gates not judged: {why}"
+            ));
         }
         for p in &compat.pip {
             hints.push(format!("{}: run `{}`", p.why, p.command));

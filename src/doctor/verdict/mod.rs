@@ -36,6 +36,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         packages::check_numpy(g),
         packages::check_basicsr(g),
         packages::check_versions(g),
+        packages::check_numpy_hand_fixes(g),
         tools::check_ffmpeg(&g.ffmpeg),
         weights::check_checkpoints(&g.install.root),
         weights::check_gfpgan(&g.install.root),

@@ -4,6 +4,9 @@
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::Degradations;
+use crate::install::PythonSource;
+use crate::patch::catalog;
+use crate::patch::site::Action;
 use std::path::Path;
 
 /// The packages SadTalker's requirements name, as the facts probe reports them.
@@ -47,15 +50,33 @@ fn versions_unknown(id: &str) -> Check {
     )
 }
 
+/// `sadfix patch --compat` (plus `--site-packages`), with the Python doctor used when it was
+/// given by flag, so the gates read the same packages.
+fn compat_fix(g: &Gathered, outside: bool) -> String {
+    let mut fix = String::from("sadfix patch --compat");
+    if outside {
+        fix.push_str(" --site-packages");
+    }
+    if let Some(choice) = g.python.as_ref().filter(|c| c.source == PythonSource::Flag) {
+        fix.push_str(&format!(
+            " --python {}",
+            crate::doctor::shell::quote(&choice.path.display().to_string())
+        ));
+    }
+    fix
+}
+
 /// `packages.numpy`: SadTalker pins 1.23.4; >= 1.24 removes `np.float`, 2.x breaks at import.
+/// Every numpy breakage of SadTalker's own code has a code fix (`patch --compat`).
 pub fn check_numpy(g: &Gathered) -> Check {
     let id = "packages.numpy";
     if g.facts().is_none() {
         return versions_unknown(id);
     }
-    let fix = format!("{} -m pip install numpy==1.23.4", g.python_cmd());
+    let pip = format!("{} -m pip install numpy==1.23.4", g.python_cmd());
+    let fix = compat_fix(g, false);
     let Some(version) = g.package("numpy") else {
-        return Check::new(id, Area::Packages, Status::Fail, "numpy is not installed").fix(fix);
+        return Check::new(id, Area::Packages, Status::Fail, "numpy is not installed").fix(pip);
     };
     let Some(v) = major_minor(version) else {
         return Check::new(
@@ -68,6 +89,7 @@ pub fn check_numpy(g: &Gathered) -> Check {
     if v >= (2, 0) {
         return Check::new(id, Area::Packages, Status::Fail, format!("numpy {version}: SadTalker's code breaks with numpy 2 (np.VisibleDeprecationWarning at import)"))
             .evidence("SadTalker pins numpy 1.23.4")
+            .evidence(format!("or go back to the pin: {pip}"))
             .fix(fix);
     }
     if v >= (1, 24) {
@@ -87,6 +109,7 @@ pub fn check_numpy(g: &Gathered) -> Check {
                 .iter()
                 .map(|at| format!("uses a removed alias: {at}")),
         )
+        .evidence(format!("or go back to the pin: {pip}"))
         .fix(fix);
     }
     Check::new(id, Area::Packages, Status::Ok, format!("numpy {version}"))
@@ -144,7 +167,6 @@ pub fn check_basicsr(g: &Gathered) -> Check {
     };
     let at = format!("{}:{line}: {}", file.path, text.trim());
     if removed {
-        let name = crate::doctor::shell::quote(&Path::new(&file.path).display().to_string());
         return Check::new(
             id,
             Area::Packages,
@@ -152,7 +174,8 @@ pub fn check_basicsr(g: &Gathered) -> Check {
             format!("basicsr {version} imports torchvision.transforms.functional_tensor, removed in torchvision {tv}"),
         )
         .evidence(at)
-        .fix(format!("sed -i 's/torchvision.transforms.functional_tensor/torchvision.transforms.functional/' {name}"));
+        .evidence("no fixed basicsr release exists; the fix edits this file (backed up, undone by `sadfix patch --revert`)")
+        .fix(compat_fix(g, true));
     }
     Check::new(
         id,
@@ -162,6 +185,66 @@ pub fn check_basicsr(g: &Gathered) -> Check {
     )
     .evidence(at)
     .evidence("this import breaks if torchvision is upgraded to 0.17 or later")
+}
+
+/// `code.numpy_hand_fix`: `trans_params` fixed by hand (t[0][0], float(...), .item(),
+/// dtype=object, np.asscalar) while `t` is still 2-D: each form works on numpy 1.24 to 2.3
+/// and fails again on numpy >= 2.4.
+pub fn check_numpy_hand_fixes(g: &Gathered) -> Check {
+    let id = "code.numpy_hand_fix";
+    let Ok(sites) = &g.sites else {
+        return Check::new(id, Area::Code, Status::Skip, "the code was not scanned");
+    };
+    let Ok(recipes) = catalog::shipped() else {
+        return Check::new(id, Area::Code, Status::Skip, "the recipes did not load");
+    };
+    let is_hand_fix = |s: &&crate::patch::Site| {
+        s.recipe
+            .as_deref()
+            .and_then(|r| recipes.get(r))
+            .is_some_and(|r| {
+                r.id.starts_with("numpy-trans-params-") && r.tags.iter().any(|t| t == "hand-fix")
+            })
+    };
+    // Once `t` is 1-D (numpy-t-flat) these forms are valid again.
+    let flat: Vec<&Path> = sites
+        .iter()
+        .filter(|s| s.recipe.as_deref() == Some("numpy-t-flat") && s.action == Action::AlreadyFixed)
+        .map(|s| s.file.as_path())
+        .collect();
+    let fragile: Vec<String> = sites
+        .iter()
+        .filter(is_hand_fix)
+        .filter(|s| !flat.contains(&s.file.as_path()))
+        .map(|s| format!("{}:{}: {}", s.file.display(), s.line, s.value))
+        .collect();
+    if fragile.is_empty() {
+        return Check::new(
+            id,
+            Area::Code,
+            Status::Ok,
+            "no hand fix of trans_params that a newer numpy breaks",
+        );
+    }
+    let numpy = g.package("numpy").unwrap_or("unknown");
+    let broken_now =
+        crate::patch::gate::parse_version(numpy).is_some_and(|v| v.as_slice() >= [2, 4].as_slice());
+    let (status, summary) = if broken_now {
+        (
+            Status::Fail,
+            format!("trans_params was fixed by hand in a form numpy {numpy} refuses"),
+        )
+    } else {
+        (
+            Status::Warn,
+            format!(
+                "trans_params was fixed by hand in a form numpy >= 2.4 breaks (numpy {numpy} now)"
+            ),
+        )
+    };
+    Check::new(id, Area::Code, status, summary)
+        .evidence_all(fragile)
+        .fix(compat_fix(g, false))
 }
 
 /// `packages.versions`: every package SadTalker needs, with its version.

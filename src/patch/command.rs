@@ -7,7 +7,6 @@ use super::gate::Installed;
 use super::options::PatchOptions;
 use super::outcome::{CompatDocument, Mode, PatchDocument, RevertDocument, ScanDocument};
 use super::request::{Output, PatchRequest, ScanRequest};
-use super::site::SiteKind;
 use super::site_packages::{self, SitePlan};
 use super::{installed, judge, plan, revert, scan};
 use crate::cli::{GlobalArgs, PatchArgs, ScanArgs};
@@ -35,14 +34,21 @@ pub fn scan(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let install = find_install(global)?;
     let mut found = scan::scan_report(&install)?;
     let mut compat = None;
-    // The install's Python is asked for its packages (from metadata, as doctor does).
-    let (installed, why) = read_installed(&install, request.python.as_deref());
     let catalog = super::catalog::shipped()?;
-    judge::judge_sites(catalog, &mut found.sites, &installed);
-    if let Some(site) = site_packages::plan(&PatchOptions::NONE, &installed)? {
-        found.sites.extend(outside_sites(&site));
-    }
-    if found.sites.iter().any(|s| s.kind == SiteKind::Compat) {
+    // Only an install with a gated compat site (every SadTalker checkout has some) costs a
+    // start of its Python, which reads the packages from metadata as doctor does.
+    let gated = found.sites.iter().any(|s| {
+        s.recipe
+            .as_deref()
+            .and_then(|r| catalog.get(r))
+            .is_some_and(|r| !r.gates.is_empty())
+    });
+    if gated {
+        let (installed, why) = read_installed(&install, request.python.as_deref());
+        judge::judge_sites(catalog, &mut found.sites, &installed);
+        if let Some(site) = site_packages::plan(&PatchOptions::NONE, &installed)? {
+            found.sites.extend(outside_sites(&site));
+        }
         compat = CompatDocument::new(&installed, why);
     }
     let doc = ScanDocument::new(&install, found).with_compat(compat);

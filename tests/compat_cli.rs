@@ -166,7 +166,7 @@ fn patch_compat_site_packages_fixes_all_then_nothing_then_reverts_every_byte() {
     );
     assert!(diff.contains("+from torchvision.transforms.functional import rgb_to_grayscale"));
     assert!(diff.contains(&format!(
-        "+++ b/{}",
+        "+++ {}",
         w.packages.join("basicsr/data/degradations.py").display()
     )));
     assert!(

@@ -113,17 +113,12 @@ pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> 
     } else {
         None
     };
+    if let Some(site) = &outside {
+        planned.sites.extend(outside_sites(site));
+    }
     let mut doc = PatchDocument::new(&install, &planned, mode).with_compat(compat);
     if let Some(shown) = &outside_changes {
         doc.add_outside(shown, options.site_packages && mode == Mode::Apply);
-        planned
-            .sites
-            .extend(shown.sites.iter().cloned().map(|mut s| {
-                s.file = outside
-                    .as_ref()
-                    .map_or(s.file.clone(), |o| o.root.join(&s.file));
-                s
-            }));
     }
     let changes_left = !planned.changes.is_empty()
         || outside_changes

@@ -13,10 +13,16 @@ pub fn render_diff(plan: &Plan, color: bool) -> String {
     for change in &plan.changes {
         let rel = change.rel.display();
         let diff = TextDiff::from_lines(&change.before, &change.after);
+        // A file outside the install (site-packages) is named by its full path.
+        let (old, new) = if change.rel.is_absolute() {
+            (rel.to_string(), rel.to_string())
+        } else {
+            (format!("a/{rel}"), format!("b/{rel}"))
+        };
         let text = diff
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{rel}"), &format!("b/{rel}"))
+            .header(&old, &new)
             .to_string();
         for line in text.split_inclusive('\n') {
             out.push_str(&paint(line, color));

@@ -274,3 +274,27 @@ fn doctor_reports_a_hand_fix_the_next_numpy_breaks() {
         .unwrap();
     assert_eq!(check.status, Status::Ok, "after --compat: {check:?}");
 }
+
+#[test]
+fn without_a_python_no_gated_fix_is_applied_and_the_summary_says_why() {
+    let w = world("packages-new");
+    let before = bytes_of(&w.install);
+    let out = sadfix(&w.install)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("PATH", "/nonexistent")
+        .args(["patch", "--compat"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("package versions unknown, no gated fix applied: no Python found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("numpy >= 1.24: numpy version unknown: not applied"),
+        "{stderr}"
+    );
+    assert!(out.get_output().stdout.is_empty());
+    assert_eq!(bytes_of(&w.install), before);
+}

@@ -29,14 +29,14 @@ pub fn judge_sites(catalog: &Catalog, sites: &mut [Site], installed: &Installed)
             continue;
         }
         let judged = judge_all(&recipe.gates, installed);
-        let (text, absent) = match &judged {
-            Judgement::Needed(why) => (why.clone(), false),
-            Judgement::NotNeeded(why) => (format!("not needed ({why})"), true),
-            Judgement::Unknown(why) => (format!("{why}: not applied"), false),
+        let (text, action) = match &judged {
+            Judgement::Needed(why) => (why.clone(), Action::Rewrite),
+            Judgement::NotNeeded(why) => (format!("not needed ({why})"), Action::NotNeeded),
+            Judgement::Unknown(why) => (format!("{why}: not applied"), Action::GateUnknown),
         };
         site.gate = Some(format!("{}: {text}", describe(&recipe.gates)));
-        if absent && site.action == Action::Rewrite {
-            site.action = Action::NotNeeded;
+        if site.action == Action::Rewrite {
+            site.action = action;
         }
     }
 }

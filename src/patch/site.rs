@@ -37,6 +37,8 @@ pub enum Action {
     AlreadyFixed,
     /// A compat fix whose trigger is absent from the installed packages.
     NotNeeded,
+    /// A compat fix left alone because the installed packages could not be read.
+    GateUnknown,
 }
 
 /// One place in the install's code that selects the device or sets the batch size.

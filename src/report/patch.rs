@@ -88,7 +88,7 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
         .sites
         .iter()
         .filter(|s| !matches!(s.action, Action::Rewrite | Action::Repair))
-        .filter(|s| s.kind != SiteKind::Compat || asked_about(s, options))
+        .filter(|s| s.kind != SiteKind::Compat || super::compat::asked_about(s, options))
     {
         let gate = s
             .gate
@@ -105,7 +105,7 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
             s.note
         ));
     }
-    lines.extend(compat_lines(doc, options));
+    lines.extend(super::compat::lines(doc, options));
     for u in &doc.unparsed {
         lines.push(format!(
             "not scanned {}: {}",
@@ -140,11 +140,16 @@ fn nothing_changed(doc: &PatchDocument, options: &PatchOptions) -> String {
     let left: Vec<&Site> = doc
         .sites
         .iter()
-        .filter(|s| matches!(s.action, Action::ReportOnly | Action::Unsupported))
+        .filter(|s| {
+            matches!(
+                s.action,
+                Action::ReportOnly | Action::Unsupported | Action::GateUnknown
+            )
+        })
         .filter(|s| match s.kind {
             SiteKind::Device => options.force_gpu || options.cuda_timeout.is_some(),
             SiteKind::BatchSize => options.batch_size.is_some(),
-            SiteKind::Compat => asked_about(s, options),
+            SiteKind::Compat => super::compat::asked_about(s, options),
         })
         .collect();
     if left.is_empty() && doc.skipped.is_empty() {
@@ -188,62 +193,6 @@ fn flags(options: &PatchOptions) -> String {
         given.push("--offload-frames");
     }
     given.join(" and ")
-}
-
-/// Whether a compat site is about what was asked (`--offload-frames` or `--compat`).
-fn asked_about(site: &Site, options: &PatchOptions) -> bool {
-    if site.family == "offload-frames" {
-        options.offload_frames
-    } else {
-        options.compat
-    }
-}
-
-/// Site-packages changes, the versions the gates read, and the pip commands.
-fn compat_lines(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
-    let mut lines = Vec::new();
-    let verb = if doc.outside_written {
-        "patched"
-    } else if options.site_packages {
-        "would patch"
-    } else {
-        "needs --site-packages:"
-    };
-    for c in &doc.outside {
-        for f in &c.fixes {
-            lines.push(format!(
-                "{verb} {}:{}: {}",
-                c.file.display(),
-                f.line,
-                f.recipe
-            ));
-        }
-    }
-    if !doc.outside.is_empty() && !options.site_packages {
-        lines.push(
-            "the fix above is in the install Python's site-packages: run `sadfix patch --compat --site-packages` to apply it (backed up under the install's .sadfix/, undone by --revert)".into(),
-        );
-    }
-    if doc.outside_written {
-        lines.push(format!(
-            "patched {} file(s) in site-packages; backups in .sadfix/site-packages/",
-            doc.outside.len()
-        ));
-    }
-    if let Some(compat) = &doc.compat {
-        if let Some(from) = &compat.packages_from {
-            lines.push(format!("compat gates read from {from}"));
-        }
-        if let Some(why) = &compat.packages_unknown {
-            lines.push(format!(
-                "package versions unknown, no gated fix applied: {why}"
-            ));
-        }
-        for p in &compat.pip {
-            lines.push(format!("{}: run `{}`", p.why, p.command));
-        }
-    }
-    lines
 }
 
 /// What `--revert` did (stdout).

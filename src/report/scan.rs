@@ -16,6 +16,7 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Unsupported => "unsupported: not PyTorch",
         Action::AlreadyFixed => "already fixed",
         Action::NotNeeded => "not needed",
+        Action::GateUnknown => "gate unknown",
     }
 }
 

@@ -1,6 +1,7 @@
 //! All verdicts, in report order. Each is a pure function of what was gathered.
 
 pub mod driver;
+pub mod hand_fix;
 pub mod install;
 pub mod packages;
 pub mod system;
@@ -36,7 +37,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         packages::check_numpy(g),
         packages::check_basicsr(g),
         packages::check_versions(g),
-        packages::check_numpy_hand_fixes(g),
+        hand_fix::check_numpy_hand_fixes(g),
         tools::check_ffmpeg(&g.ffmpeg),
         weights::check_checkpoints(&g.install.root),
         weights::check_gfpgan(&g.install.root),

@@ -298,3 +298,33 @@ fn without_a_python_no_gated_fix_is_applied_and_the_summary_says_why() {
     assert!(out.get_output().stdout.is_empty());
     assert_eq!(bytes_of(&w.install), before);
 }
+
+#[test]
+fn doctor_gives_the_pip_commands_no_code_fix_replaces() {
+    use sadfix::doctor::check::{DoctorReport, Status};
+    let w = world("packages-new");
+    let out = run(&w, &["doctor", "--json"]).output().unwrap();
+    let report: DoctorReport = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == "packages.version_changes")
+        .unwrap();
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    let fix = check.fix.as_deref().unwrap();
+    assert!(fix.contains("-m pip install librosa==0.11.0 && "), "{fix}");
+    assert!(
+        fix.ends_with("-m pip install imageio-ffmpeg==0.4.7"),
+        "{fix}"
+    );
+    let numpy = report
+        .checks
+        .iter()
+        .find(|c| c.id == "packages.numpy")
+        .unwrap();
+    assert!(numpy
+        .fix
+        .as_deref()
+        .unwrap()
+        .starts_with("sadfix patch --compat"));
+}

@@ -2,7 +2,7 @@
 //! probe (versions from package metadata, package directories by `find_spec`, nothing imported).
 
 use super::gate::Installed;
-use crate::doctor::probe::{run_facts, ProbeOutcome};
+use crate::doctor::probe::{run_facts, FactsProbe, ProbeOutcome};
 use crate::install::{choose_python, Install};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,15 +35,20 @@ pub fn read(install: &Install, flag: Option<&Path>) -> Result<Installed, Install
             return Err(InstalledError::Probe { python, reason })
         }
     };
-    Ok(Installed {
+    Ok(from_facts(&facts, &python))
+}
+
+/// What the facts probe of `python` found, as the gates read it.
+pub fn from_facts(facts: &FactsProbe, python: &Path) -> Installed {
+    Installed {
         source: format!("{} (package metadata)", python.display()),
         python_version: Some(facts.python.version.clone()).filter(|v| !v.is_empty()),
-        python: Some(python),
-        versions: facts.packages,
+        python: Some(python.to_path_buf()),
+        versions: facts.packages.clone(),
         dirs: facts
             .package_dirs
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, PathBuf::from(v?))))
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), PathBuf::from(v.as_ref()?))))
             .collect(),
-    })
+    }
 }

@@ -4,6 +4,7 @@ pub mod driver;
 pub mod hand_fix;
 pub mod install;
 pub mod packages;
+pub mod pins;
 pub mod system;
 pub mod torch;
 
@@ -38,6 +39,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         packages::check_basicsr(g),
         packages::check_versions(g),
         hand_fix::check_numpy_hand_fixes(g),
+        pins::check_version_changes(g),
         tools::check_ffmpeg(&g.ffmpeg),
         weights::check_checkpoints(&g.install.root),
         weights::check_gfpgan(&g.install.root),

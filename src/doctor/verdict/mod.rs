@@ -38,13 +38,13 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         packages::check_numpy(g),
         packages::check_basicsr(g),
         packages::check_versions(g),
-        hand_fix::check_numpy_hand_fixes(g),
         pins::check_version_changes(g),
         tools::check_ffmpeg(&g.ffmpeg),
         weights::check_checkpoints(&g.install.root),
         weights::check_gfpgan(&g.install.root),
         check_device_selection(&g.sites, cuda_state(g)),
         check_batch_size(&g.sites, gpu_memory),
+        hand_fix::check_numpy_hand_fixes(g),
     ];
     checks.sort_by_key(|c| c.area);
     checks

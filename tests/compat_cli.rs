@@ -201,6 +201,10 @@ fn patch_compat_site_packages_fixes_all_then_nothing_then_reverts_every_byte() {
         .contains(&w.packages.join("basicsr/data/degradations.py")));
     assert_eq!(bytes_of(&w.install), inside);
     assert_eq!(bytes_of(&w.packages), outside);
+    assert!(
+        !w.install.join(".sadfix/site-packages/root.txt").exists(),
+        "nothing left to revert outside"
+    );
 }
 
 #[test]

@@ -32,6 +32,7 @@ pub fn revert(install: &Install, force: bool) -> Result<RevertOutcome, PatchErro
         outcome
             .already_original
             .extend(full(outside.already_original));
+        super::site_packages::forget_if_reverted(install);
     }
     Ok(outcome)
 }

@@ -26,6 +26,14 @@ pub fn state_dir(install: &Install) -> PathBuf {
     install.state_dir().join("site-packages")
 }
 
+/// Forget the site-packages of an earlier patch once everything there is reverted.
+pub fn forget_if_reverted(install: &Install) {
+    let state = state_dir(install);
+    if !state.join("journal.json").exists() {
+        let _ = std::fs::remove_file(state.join(ROOT_NOTE));
+    }
+}
+
 /// The site-packages directory and state directory of an earlier `--site-packages` patch.
 pub fn recorded(install: &Install) -> Option<(PathBuf, PathBuf)> {
     let state = state_dir(install);
@@ -82,7 +90,8 @@ pub fn commit(install: &Install, site: &SitePlan) -> Result<(), PatchError> {
         return Ok(());
     }
     let state = state_dir(install);
-    if let Some((earlier, _)) = recorded(install) {
+    let pending = state.join("journal.json").exists();
+    if let Some((earlier, _)) = recorded(install).filter(|_| pending) {
         if earlier != site.root {
             return Err(PatchError::OtherSitePackages {
                 recorded: earlier,

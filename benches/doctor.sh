@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Doctor's wall time beside the bare cost of `import torch; torch.cuda.is_available()` with the
-# same interpreter and torch: the fake torch in fixtures/ and, where installed, Debian's real one.
+# same interpreter and torch: the fake torch in fixtures/ and, where installed, Debian's real one;
+# then what asking torch why CUDA is unavailable adds inside the probe.
 # Usage: benches/doctor.sh [runs]   (SADFIX=path/to/sadfix to skip the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,14 @@ python=$(python3 -c 'import sys; print(sys.executable)')
 FAKE_TORCH_MODE=cuda PYTHONPATH="$fake:$fake/packages-pinned" compare "fake torch (cuda mode)" "$python"
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     compare "Debian python3-torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" /usr/bin/python3
+    # The probe's own figures: what asking torch why (torch.cuda.init() and the raw device
+    # count, only when is_available() is False) adds to the check.
+    (cd /tmp && /usr/bin/python3 -c "$(cat "$OLDPWD/src/doctor/probe.py")" cuda) |
+        sed -n 's/^SADFIX-PROBE-JSON: //p' | /usr/bin/python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("probe on the real torch: import %.0f ms, is_available() %.1f ms, asking why %.1f ms (%s)"
+      % (r["import_ms"], r["available_ms"], r.get("why_ms") or 0.0, r["init_error"]))'
 else
     echo "real torch: not installed here (apt-get install python3-torch to compare)"
 fi

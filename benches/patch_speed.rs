@@ -27,14 +27,39 @@ fn main() {
         "tree: {FILES} Python files, {lines} lines, at {}",
         root.display()
     );
+    println!(
+        "load average at start: {} ({} cores)",
+        load_average(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
     let load = median(10, || {
         load_all(SHIPPED).expect("recipes load");
     });
-    println!("load and compile the recipes: {}", ms(load));
+    println!("load and compile every recipe: {}", ms(load));
+    let start = Instant::now();
+    let listed = catalog::listed().expect("recipes load").recipes.len();
+    println!(
+        "load and compile the {listed} listed recipes (all that scan needs), once: {:.2} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     let recipes = catalog::shipped().expect("recipes load");
 
     let install = locate(Some(&root), Path::new("/")).expect("the generated tree is an install");
+    let start = Instant::now();
+    let all_files = sadfix::install::python_files(&install.root);
+    let hit = sadfix::patch::scan::needles_hit(catalog::needles(), &all_files);
+    let prefilter = start.elapsed();
+    let start = Instant::now();
+    let needed = catalog::for_needles(&hit)
+        .expect("recipes load")
+        .recipes
+        .len();
+    println!(
+        "find the needles in the tree: {:.2} ms; compile the {needed} recipes they need, once: {:.2} ms",
+        prefilter.as_secs_f64() * 1e3,
+        start.elapsed().as_secs_f64() * 1e3
+    );
     let mut sites = 0;
     let scan = median(RUNS, || {
         sites = scan_report(&install).expect("scan").sites.len()
@@ -105,6 +130,50 @@ fn main() {
             "`sadfix scan --json` end to end (process, recipes, scan, JSON): {}",
             ms(cli_scan)
         );
+        let (cli_text, cli_cpu) = median_cpu(RUNS, || {
+            let ok = Command::new(&bin)
+                .args(["scan", "--root"])
+                .arg(&root)
+                .output()
+                .expect("run sadfix")
+                .status
+                .success();
+            assert!(ok);
+        });
+        println!(
+            "`sadfix scan` end to end: {}, CPU {:.2} ms",
+            ms(cli_text),
+            cli_cpu.as_secs_f64() * 1e3
+        );
+        match ast_grep() {
+            Ok(sg) => {
+                println!("ast-grep: {}", sg.display());
+                let (one_pattern, sg_cpu) = median_cpu(RUNS, || {
+                    let out = Command::new(&sg)
+                        .args(["run", "-l", "python", "-p", "torch.cuda.is_available()"])
+                        .arg(&root)
+                        .output()
+                        .expect("run ast-grep");
+                    assert!(out.status.success(), "ast-grep found the pattern");
+                });
+                println!(
+                    "`ast-grep run -l python -p 'torch.cuda.is_available()'` on the same tree: {}, CPU {:.2} ms",
+                    ms(one_pattern),
+                    sg_cpu.as_secs_f64() * 1e3
+                );
+                let ahead = |a: Duration, b: Duration| if a < b { "ahead" } else { "behind" };
+                println!(
+                    "sadfix scan vs ast-grep (one pattern): wall {:.1} vs {:.1} ms (sadfix {}), CPU {:.1} vs {:.1} ms (sadfix {})",
+                    cli_text.as_secs_f64() * 1e3,
+                    one_pattern.as_secs_f64() * 1e3,
+                    ahead(cli_text, one_pattern),
+                    cli_cpu.as_secs_f64() * 1e3,
+                    sg_cpu.as_secs_f64() * 1e3,
+                    ahead(cli_cpu, sg_cpu),
+                );
+            }
+            Err(why) => println!("ast-grep: absent ({why}); no side-by-side figure"),
+        }
         // `PATH=/nonexistent` leaves no python3 to find, so no `py_compile` runs.
         let patch_check = |path: Option<&str>| {
             median(10, || {
@@ -132,8 +201,53 @@ fn main() {
             "the same without python3 on PATH (no py_compile): {}",
             ms(no_compile)
         );
+    } else {
+        println!(
+            "no target/release/sadfix: run `cargo build --release` for the end-to-end figures"
+        );
     }
+    println!("load average at end: {}", load_average());
     compat_speed(&root, release_binary().as_deref());
+}
+
+/// `ast-grep` from PATH, or installed from PyPI (`ast-grep-cli` ships the binary) when absent.
+/// The binary in pip's scripts directory comes first: a version manager's shim on PATH (pyenv)
+/// is a shell script that would add its own start-up to every run.
+fn ast_grep() -> Result<PathBuf, String> {
+    let find = || {
+        let scripts = Command::new("python3")
+            .args([
+                "-c",
+                "import sysconfig; print(sysconfig.get_path('scripts'))",
+            ])
+            .output()
+            .ok()
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("ast-grep"));
+        scripts
+            .filter(|p| p.is_file())
+            .or_else(|| sadfix::install::on_path("ast-grep"))
+    };
+    if let Some(bin) = find() {
+        return Ok(bin);
+    }
+    let pip = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "ast-grep-cli"])
+        .output()
+        .map_err(|e| format!("python3 -m pip could not run: {e}"))?;
+    if !pip.status.success() {
+        return Err(format!(
+            "pip install ast-grep-cli failed: {}",
+            String::from_utf8_lossy(&pip.stderr).trim()
+        ));
+    }
+    find().ok_or_else(|| "installed ast-grep-cli, but no ast-grep on PATH".into())
+}
+
+/// The 1-, 5- and 15-minute load averages: the figures mean little on a busy machine.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn median(runs: usize, mut f: impl FnMut()) -> Duration {
@@ -147,6 +261,32 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
         .collect();
     times.sort();
     times[runs / 2]
+}
+
+/// CPU time (user + system) of the children that have ended so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Median wall time and median CPU time (all threads) of a command run `runs` times: CPU time
+/// moves less with the load of other work on the machine than wall time does.
+fn median_cpu(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    f();
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    for _ in 0..runs {
+        let (start, before) = (Instant::now(), children_cpu());
+        f();
+        wall.push(start.elapsed());
+        cpu.push(children_cpu().saturating_sub(before));
+    }
+    wall.sort();
+    cpu.sort();
+    (wall[runs / 2], cpu[runs / 2])
 }
 
 fn ms(d: Duration) -> String {

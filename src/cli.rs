@@ -1,6 +1,7 @@
 //! The command line, as clap derive types only. Validation of values lives with the commands.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -17,12 +18,58 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parse `args` (the program name first), with clap's own help and usage errors coloured as
+/// `--color` asks; clap alone would only look at the terminal and `NO_COLOR`.
+pub fn parse_from(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let color = match color_asked(&args) {
+        Some(ColorChoice::Always) => clap::ColorChoice::Always,
+        Some(ColorChoice::Never) => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
+    let matches = Cli::command().color(color).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut Cli::command()))
+}
+
+/// The last `--color` value before `--`, read before clap runs (so it also governs `--help`).
+fn color_asked(args: &[OsString]) -> Option<ColorChoice> {
+    let mut asked = None;
+    let mut args = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        let value = match arg.as_ref() {
+            "--" => break,
+            "--color" => args.next().map(|v| v.into_owned()),
+            other => other.strip_prefix("--color=").map(str::to_owned),
+        };
+        if let Some(value) = value {
+            asked = <ColorChoice as ValueEnum>::from_str(&value, false)
+                .ok()
+                .or(asked);
+        }
+    }
+    asked
+}
+
 /// Options every command understands.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The SadTalker install (or the app that hosts it); default: walk up from the working directory.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::DirPath)]
     pub root: Option<PathBuf>,
+    /// Colour tables, diffs and the progress line: auto (a terminal and no NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No progress line and no hints on stderr; results and errors are still printed.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The values of `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 // Parsed once per process, so the size difference between variants costs nothing.
@@ -37,6 +84,17 @@ pub enum Command {
     Scan(ScanArgs),
     /// Run a generation, follow it stage by stage, and judge GPU use against expectations.
     Bench(BenchArgs),
+    /// Print a shell completion script to stdout (for example `sadfix completions bash`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout: `sadfix man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -172,6 +230,26 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn args(line: &str) -> Vec<OsString> {
+        line.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn color_is_read_before_parsing_and_the_last_one_wins() {
+        assert_eq!(
+            color_asked(&args("sadfix --color never --help")),
+            Some(ColorChoice::Never)
+        );
+        assert_eq!(
+            color_asked(&args("sadfix scan --color=never --color always")),
+            Some(ColorChoice::Always)
+        );
+        assert_eq!(color_asked(&args("sadfix bench -- --color never")), None);
+        let cli = parse_from(args("sadfix patch --check --color never -q")).unwrap();
+        assert_eq!(cli.global.color, ColorChoice::Never);
+        assert!(cli.global.quiet);
     }
 
     #[test]

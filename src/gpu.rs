@@ -4,9 +4,68 @@
 use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::Nvml;
 
+/// Why NVML cannot be used, by what it means for CUDA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NvmlFailure {
+    /// No `libnvidia-ml.so.1` on the loader path: no driver here (or WSL's path is missing).
+    NoLibrary,
+    /// The library is there but the kernel module is not loaded.
+    DriverNotLoaded,
+    NoPermission,
+    /// The library and the loaded kernel module are different driver versions.
+    VersionMismatch,
+    Other,
+}
+
+/// NVML could not be used: what kind of failure, and the reason for a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    pub failure: NvmlFailure,
+    pub reason: String,
+}
+
+impl From<&str> for Unavailable {
+    fn from(reason: &str) -> Self {
+        Unavailable {
+            failure: NvmlFailure::Other,
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// Load and initialise NVML, or say why it cannot be used.
 pub fn open() -> Result<Nvml, String> {
-    Nvml::init().map_err(|e| unavailable_reason(&e))
+    open_classified().map_err(|u| u.reason)
+}
+
+/// `open`, keeping the kind of failure.
+pub fn open_classified() -> Result<Nvml, Unavailable> {
+    Nvml::init().map_err(|e| Unavailable {
+        failure: failure_of(&e),
+        reason: unavailable_reason(&e),
+    })
+}
+
+pub fn failure_of(err: &NvmlError) -> NvmlFailure {
+    match err {
+        NvmlError::LibloadingError(_) => NvmlFailure::NoLibrary,
+        NvmlError::DriverNotLoaded => NvmlFailure::DriverNotLoaded,
+        NvmlError::NoPermission => NvmlFailure::NoPermission,
+        NvmlError::LibRmVersionMismatch => NvmlFailure::VersionMismatch,
+        _ => NvmlFailure::Other,
+    }
+}
+
+/// Why one NVML query gave nothing, for the evidence: "not supported" is what WSL and some GPUs
+/// answer, a missing symbol is a driver older than the entry point.
+pub fn query_failure(what: &str, err: &NvmlError) -> String {
+    match err {
+        NvmlError::NotSupported => format!("{what}: not supported by this GPU or driver"),
+        NvmlError::FailedToLoadSymbol(e) => {
+            format!("{what}: the driver's NVML lacks the entry point ({e}); the driver is too old for it")
+        }
+        other => format!("{what}: {other}"),
+    }
 }
 
 /// A one-line reason for a user, naming the usual cause.
@@ -18,6 +77,11 @@ pub fn unavailable_reason(err: &NvmlError) -> String {
         ),
         NvmlError::DriverNotLoaded => "the NVIDIA driver is not loaded".to_string(),
         NvmlError::NoPermission => "no permission to talk to the NVIDIA driver".to_string(),
+        NvmlError::LibRmVersionMismatch => {
+            "the NVIDIA library and the loaded kernel module are different driver versions \
+             (the driver was updated without a reboot)"
+                .to_string()
+        }
         other => format!("NVML failed to initialise: {other}"),
     }
 }

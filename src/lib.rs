@@ -7,19 +7,19 @@ pub mod bench;
 pub mod cli;
 pub mod doctor;
 pub mod exit;
+pub mod generate;
 pub mod gpu;
 pub mod install;
 pub mod patch;
 pub mod process;
 pub mod report;
 
-use clap::Parser;
-use cli::{Cli, Command};
+use cli::Command;
 use exit::ExitCode;
 
 /// Parse the arguments, run the command, and return the process exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse_from(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help/version to stdout and usage errors to stderr itself.
@@ -32,11 +32,14 @@ pub fn run() -> i32 {
             return code.as_i32();
         }
     };
+    report::style::set(report::style::Style::from_args(&cli.global));
     let outcome = match &cli.command {
         Command::Scan(args) => patch::command::scan(&cli.global, args),
         Command::Patch(args) => patch::command::patch(&cli.global, args),
         Command::Doctor(args) => doctor::command(&cli.global, args),
         Command::Bench(args) => bench::command(&cli.global, args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man => generate::man(),
     };
     match outcome {
         Ok(code) => code.as_i32(),

@@ -465,3 +465,34 @@ fn ctrl_c_during_a_hanging_cuda_probe_leaves_no_probe_behind() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn a_cuda_build_without_a_driver_fails_with_torchs_reason_and_the_fix() {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let report = json_report(
+        &mut doctor(&root.join("SadTalker"), "no-driver", "packages-pinned"),
+        1,
+    );
+    assert_eq!(status(&report, "torch.build"), Status::Ok);
+    let cuda = report.check("cuda.available").unwrap();
+    assert_eq!(cuda.status, Status::Fail, "{cuda:?}");
+    assert!(
+        cuda.summary
+            .starts_with("CUDA is unavailable: no NVIDIA driver"),
+        "{}",
+        cuda.summary
+    );
+    assert_eq!(
+        cuda.evidence[0],
+        "torch.cuda.init(): RuntimeError: Found no NVIDIA driver on your system. Please check \
+         that you have an NVIDIA GPU and installed a driver from \
+         http://www.nvidia.com/Download/index.aspx"
+    );
+    // In a container (as CI runs) the host must pass the GPU in; on bare Linux, the driver.
+    let fix = cuda.fix.as_deref().unwrap();
+    if cuda.evidence.iter().any(|e| e.starts_with("container: ")) {
+        assert!(fix.contains("docker run --gpus all"), "{fix}");
+    } else {
+        assert!(fix.contains("reboot") || fix.contains("--cpu"), "{fix}");
+    }
+}

@@ -296,6 +296,74 @@ fn reported_families_are_never_edited() {
 }
 
 #[test]
+fn a_condition_split_over_lines_keeps_its_comments() {
+    check(
+        "shape-parenthesized.py",
+        "force",
+        FORCE,
+        true,
+        &[("A", Rewrite)],
+    );
+}
+
+#[test]
+fn extra_terms_and_comparisons_with_true_keep_every_other_term() {
+    check(
+        "shape-extra-terms.py",
+        "force",
+        FORCE,
+        true,
+        &[("A", Rewrite)],
+    );
+    let expect = [("A", Rewrite), ("E", Rewrite)];
+    check("shape-comparisons.py", "force", FORCE, true, &expect);
+}
+
+#[test]
+fn the_check_is_found_through_import_aliases() {
+    let expect = [("A", Rewrite), ("E", Rewrite), ("C", Rewrite)];
+    check("shape-aliases.py", "force", FORCE, true, &expect);
+}
+
+#[test]
+fn a_conditional_expression_inside_call_arguments() {
+    let expect = [("E", Rewrite), ("E", Rewrite), ("E", Rewrite)];
+    check("shape-device-call.py", "force", FORCE, true, &expect);
+}
+
+#[test]
+fn the_inverted_form_keeps_the_cpu_switch() {
+    check("shape-inverted.py", "force", FORCE, true, &[("A", Rewrite)]);
+}
+
+#[test]
+fn an_elif_that_picks_cuda() {
+    check("shape-elif.py", "force", FORCE, true, &[("B", Rewrite)]);
+    check(
+        "shape-elif-not-cpu.py",
+        "force",
+        FORCE,
+        true,
+        &[("B", Rewrite)],
+    );
+}
+
+#[test]
+fn shapes_that_cannot_be_rewritten_safely_are_listed_with_a_reason() {
+    let expect = [
+        ("unrecognised", ReportOnly),
+        ("unrecognised", ReportOnly),
+        ("unrecognised", ReportOnly),
+    ];
+    check("shape-unrewritable.py", "force", FORCE, false, &expect);
+    let (_tmp, install) =
+        install_with(&fs::read(util::fixtures().join("cases/shape-unrewritable.py")).unwrap());
+    for site in scan_report(&install).unwrap().sites {
+        assert!(site.note.starts_with("not rewritten: "), "{site:?}");
+    }
+}
+
+#[test]
 fn look_alikes_do_not_fire() {
     check("no-device.py", "force", FORCE, false, &[]);
     check("no-device.py", "timeout5", TIMEOUT5, false, &[]);
@@ -354,6 +422,47 @@ fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
     let full = sites(false);
     assert!(full.len() > 25);
     assert_eq!(sites(true), full);
+}
+
+/// `scan` compiles only the recipes whose needles occur in the tree; it must list exactly what
+/// the whole catalog lists, on every fixture file and on each file alone.
+#[test]
+fn compiling_only_the_needed_recipes_lists_the_same_sites() {
+    use sadfix::patch::scan::{analyze_files, needles_hit, FileOutcome};
+    let root = util::fixtures();
+    let files = sadfix::install::python_files(&root);
+    let sites = |files: &[std::path::PathBuf], only_needed: bool| {
+        let hit = needles_hit(catalog::needles(), files);
+        let load = || {
+            if only_needed {
+                catalog::for_needles(&hit)
+            } else {
+                catalog::shipped()
+            }
+        };
+        let (_, results) = analyze_files(
+            load,
+            catalog::needles(),
+            &root,
+            files,
+            &PatchOptions::default(),
+            true,
+        )
+        .unwrap();
+        results
+            .into_iter()
+            .map(|(rel, outcome)| match outcome {
+                FileOutcome::Analyzed(_, analysis) => (rel, format!("{:?}", analysis.sites)),
+                FileOutcome::Broken(why) => (rel, format!("broken: {why}")),
+                FileOutcome::Skipped => (rel, "skipped".into()),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sites(&files, true), sites(&files, false));
+    for file in files.iter().filter(|f| f.starts_with(root.join("cases"))) {
+        let one = std::slice::from_ref(file);
+        assert_eq!(sites(one, true), sites(one, false), "{}", file.display());
+    }
 }
 
 /// The bytes `options` make of `original` on a fresh install.

@@ -78,16 +78,18 @@ impl Gathered {
     }
 
     /// The CUDA version the driver supports: NVML's, else the one torch's "driver too old"
-    /// warning names ("found version 11040").
+    /// warning or `init()` error names ("found version 11040").
     pub fn driver_cuda(&self) -> Option<(CudaVersion, &'static str)> {
         if let Some(v) = self.gpu.snapshot().and_then(|s| s.cuda_driver) {
             return Some((v, "NVML"));
         }
-        self.cuda_probe()?
+        let probe = self.cuda_probe()?;
+        probe
             .warnings
             .iter()
+            .chain(probe.init_error.iter())
             .find_map(|w| found_version(w))
-            .map(|v| (v, "torch's warning"))
+            .map(|v| (v, "torch's message"))
     }
 
     /// Whether an NVIDIA GPU is known to be here: NVML sees one, or the kernel lists one.

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod code;
 pub mod gathered;
+pub mod options;
 pub mod probe;
 pub mod shell;
 pub mod system;
@@ -15,58 +16,43 @@ pub mod weight_files;
 pub mod weights;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
-use crate::exit::{coded, ExitCode};
+use crate::exit::ExitCode;
 use crate::install::{self, Install, PythonChoice};
 use anyhow::Context;
 use check::{DoctorReport, InstallSummary, PythonSummary};
 use gathered::Gathered;
+pub use options::{DoctorOptions, ReportFormat};
 use probe::ProbeOutcome;
+use std::path::Path;
 use std::time::{Duration, Instant};
 use telemetry::GpuView;
 
 /// Names a JSON GPU snapshot to read instead of asking NVML.
 pub const GPU_REPLAY_VAR: &str = "SADFIX_GPU_REPLAY";
 
-/// Run doctor from the command line.
+/// Run doctor from the command line: the arguments become `DoctorOptions`, then `run`.
 pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        return Err(coded(
-            ExitCode::Usage,
-            format!(
-                "--timeout {}: give a number of seconds above 0, at most 3600",
-                args.timeout
-            ),
-        ));
-    }
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    let install = install::locate(global.root.as_deref(), &cwd)?;
+    let options = DoctorOptions::from_args(global, args, &cwd)?;
+    run(&options, &cwd)
+}
+
+/// Diagnose the install `options` name (or the one around `cwd`) and print the report.
+pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let install = install::locate(options.root.as_deref(), cwd)?;
     // The probes run in process groups of their own, out of reach of the terminal's Ctrl-C.
     crate::process::end_children_on_interrupt().context("cannot set up the Ctrl-C handler")?;
     let env = |var: &str| std::env::var(var).ok();
     // A recorded snapshot instead of NVML, for tests and bug reports; the report says so.
     let gpu = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {
-        Some(file) => telemetry::from_replay(std::path::Path::new(&file))?,
+        Some(file) => telemetry::from_replay(Path::new(&file))?,
         None => telemetry::from_nvml(),
     };
-    // The probes run from the install root: a relative `--python dir/python` means from here.
-    let flag = args.python.as_ref().map(|p| {
-        if p.is_relative() && p.components().count() > 1 {
-            cwd.join(p)
-        } else {
-            p.clone()
-        }
-    });
-    let python = install::choose_python(flag.as_deref(), Some(&install), &env);
-    let gathered = gather(
-        install,
-        python,
-        Duration::from_secs_f64(args.timeout),
-        gpu,
-        &env,
-    );
+    let python = install::choose_python(options.python.as_deref(), Some(&install), &env);
+    let gathered = gather(install, python, options.timeout, gpu, &env);
     let mut report = build_report(&gathered, started);
-    if global.root.is_some() {
+    if options.root.is_some() {
         // The fix commands must run from where doctor was run, not only from inside the install.
         let root = report.install.root.display().to_string();
         for check in &mut report.checks {
@@ -75,10 +61,11 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
             }
         }
     }
-    let text = if args.json {
-        crate::report::to_json(&report)
-    } else {
-        crate::report::doctor::render(&report, crate::report::color_enabled())
+    let text = match options.format {
+        ReportFormat::Json => crate::report::to_json(&report),
+        ReportFormat::Table => {
+            crate::report::doctor::render(&report, crate::report::color_enabled())
+        }
     };
     crate::report::emit(&text).context("cannot write the report")?;
     Ok(if report.failed() {

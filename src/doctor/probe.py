@@ -1,7 +1,8 @@
 # sadfix doctor probe: run by sadfix with the install's Python, in one of two modes.
 #   facts: interpreter, package versions (from metadata), torch build (torch/version.py, run on
 #          its own so CUDA is never initialised), basicsr's functional_tensor import line.
-#   cuda:  import torch for real, then is_available(), devices, a tiny op on the GPU, timings.
+#   cuda:  import torch for real, then is_available(), devices, a tiny op on the GPU, timings;
+#          when CUDA is unavailable, torch's own reason (torch.cuda.init()'s exception).
 # It prints exactly one line "SADFIX-PROBE-JSON: {...}" on stdout; tracebacks go to stderr.
 import json
 import sys
@@ -150,27 +151,44 @@ def facts():
     })
 
 
+def why_unavailable(torch, result):
+    # Only when is_available() said False: torch's own reason. init() reruns the driver query
+    # that is_available() swallowed and raises its message; the raw count says what CUDA saw.
+    counter = getattr(torch._C, "_cuda_getDeviceCount", None)
+    if counter is not None:
+        try:
+            result["raw_device_count"] = int(counter())
+        except Exception as exc:
+            result["raw_device_count_error"] = error_text(exc)
+    try:
+        torch.cuda.init()
+    except BaseException as exc:
+        result["init_error"] = error_text(exc)
+
+
 def cuda():
     import traceback
     import warnings
 
     result = {"mode": "cuda", "import_error": None, "torch_version": None, "torch_cuda": None,
               "is_available": None, "available_ms": None, "device_count": None, "devices": [],
-              "tensor_op": None, "warnings": [], "cuda_error": None}
-    start = time.perf_counter()
-    try:
-        import torch
-    except BaseException as exc:
-        traceback.print_exc()
-        result["import_error"] = error_text(exc)
-        result["import_ms"] = ms(start)
-        emit(result)
-        return
-    result["import_ms"] = ms(start)
-    result["torch_version"] = str(getattr(torch, "__version__", None))
-    result["torch_cuda"] = getattr(getattr(torch, "version", None), "cuda", None)
+              "arch_list": [], "tensor_op": None, "warnings": [], "cuda_error": None,
+              "init_error": None, "raw_device_count": None, "raw_device_count_error": None}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        start = time.perf_counter()
+        try:
+            import torch
+        except BaseException as exc:
+            traceback.print_exc()
+            result["import_error"] = error_text(exc)
+            result["import_ms"] = ms(start)
+            result["warnings"] = [str(w.message) for w in caught]
+            emit(result)
+            return
+        result["import_ms"] = ms(start)
+        result["torch_version"] = str(getattr(torch, "__version__", None))
+        result["torch_cuda"] = getattr(getattr(torch, "version", None), "cuda", None)
         start = time.perf_counter()
         try:
             result["is_available"] = bool(torch.cuda.is_available())
@@ -178,6 +196,10 @@ def cuda():
             traceback.print_exc()
             result["cuda_error"] = error_text(exc)
         result["available_ms"] = ms(start)
+        if result["is_available"] is False:
+            start = time.perf_counter()
+            why_unavailable(torch, result)
+            result["why_ms"] = ms(start)
         if result["is_available"]:
             result["device_count"] = torch.cuda.device_count()
             for index in range(result["device_count"]):
@@ -185,6 +207,10 @@ def cuda():
                     "name": torch.cuda.get_device_name(index),
                     "capability": list(torch.cuda.get_device_capability(index)),
                 })
+            try:
+                result["arch_list"] = list(torch.cuda.get_arch_list())
+            except Exception:
+                pass
             start = time.perf_counter()
             try:
                 value = (torch.ones(8, device="cuda") * 2).sum().item()

@@ -71,8 +71,23 @@ pub struct CudaProbe {
     pub cuda_error: Option<String>,
     pub device_count: Option<u32>,
     pub devices: Vec<CudaDevice>,
+    /// `torch.cuda.get_arch_list()` where CUDA works (`sm_86`, `compute_90`, ...).
+    #[serde(default)]
+    pub arch_list: Vec<String>,
     pub tensor_op: Option<TensorOp>,
+    /// Warnings raised during the import and the checks, as torch wrote them.
     pub warnings: Vec<String>,
+    /// Only when `is_available()` is False: what `torch.cuda.init()` raised, as it is.
+    #[serde(default)]
+    pub init_error: Option<String>,
+    /// Only then too: `torch._C._cuda_getDeviceCount()`, where the build has it.
+    #[serde(default)]
+    pub raw_device_count: Option<i64>,
+    #[serde(default)]
+    pub raw_device_count_error: Option<String>,
+    /// What asking torch why cost, in ms.
+    #[serde(default)]
+    pub why_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

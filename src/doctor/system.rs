@@ -85,6 +85,12 @@ pub struct SystemFacts {
     pub ld_library_path: String,
     pub env: CudaEnv,
     pub drm_gpus: Vec<DrmGpu>,
+    /// `/dev/nvidia*` device nodes (the driver's kernel module made them, or a container got them).
+    pub nvidia_nodes: Vec<String>,
+    /// Signs that this runs in a container (`/.dockerenv`, `/run/.containerenv`, cgroup names).
+    pub container: Vec<String>,
+    /// `ID` and `ID_LIKE` of `/etc/os-release` (`ubuntu`, `debian`, ...), for the install command.
+    pub os_ids: Vec<String>,
     pub resources: Resources,
 }
 
@@ -127,8 +133,64 @@ pub fn gather(inputs: &SystemInputs) -> SystemFacts {
             device_order: inputs.var("CUDA_DEVICE_ORDER"),
         },
         drm_gpus: drm_gpus(inputs),
+        nvidia_nodes: nvidia_nodes(inputs),
+        container: container_signs(inputs),
+        os_ids: os_ids(inputs),
         resources: Resources::default(),
     }
+}
+
+fn nvidia_nodes(inputs: &SystemInputs) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(inputs.path("/dev")) else {
+        return Vec::new();
+    };
+    let mut nodes: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("nvidia"))
+        .map(|n| format!("/dev/{n}"))
+        .collect();
+    nodes.sort();
+    nodes
+}
+
+fn container_signs(inputs: &SystemInputs) -> Vec<String> {
+    let mut signs = Vec::new();
+    for marker in ["/.dockerenv", "/run/.containerenv"] {
+        if inputs.path(marker).exists() {
+            signs.push(format!("{marker} exists"));
+        }
+    }
+    let cgroup = inputs.read("/proc/1/cgroup").unwrap_or_default();
+    if let Some(name) = ["docker", "kubepods", "containerd", "libpod", "lxc"]
+        .into_iter()
+        .find(|n| cgroup.contains(n))
+    {
+        signs.push(format!("/proc/1/cgroup names {name}"));
+    }
+    if let Some(name) = inputs.var("container").filter(|v| !v.is_empty()) {
+        signs.push(format!("container={name}"));
+    }
+    signs
+}
+
+fn os_ids(inputs: &SystemInputs) -> Vec<String> {
+    let text = inputs.read("/etc/os-release").unwrap_or_default();
+    let mut ids = Vec::new();
+    for line in text.lines() {
+        if let Some(value) = line
+            .strip_prefix("ID=")
+            .or_else(|| line.strip_prefix("ID_LIKE="))
+        {
+            ids.extend(
+                value
+                    .trim_matches('"')
+                    .split_whitespace()
+                    .map(str::to_lowercase),
+            );
+        }
+    }
+    ids
 }
 
 /// The loader's search directories in order, each with where it came from: `LD_LIBRARY_PATH`,
@@ -212,77 +274,14 @@ pub fn resources() -> Resources {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-
-    fn write(root: &Path, abs: &str, text: &str) {
-        let path = root.join(abs.trim_start_matches('/'));
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-
-    #[test]
-    fn wsl_is_recognised_with_its_library_path_from_ld_so_conf() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        write(
-            root,
-            "/proc/version",
-            "Linux version 5.15.133.1-microsoft-standard-WSL2",
-        );
-        write(root, "/dev/dxg", "");
-        write(root, "/etc/ld.so.conf.d/ld.wsl.conf", "/usr/lib/wsl/lib\n");
-        write(root, "/usr/lib/wsl/lib/libnvidia-ml.so.1", "");
-        let env = |var: &str| (var == "WSL_DISTRO_NAME").then(|| "Ubuntu".to_string());
-        let facts = gather(&SystemInputs {
-            env: &env,
-            fs_root: root.to_path_buf(),
-        });
-        let wsl = facts.wsl.expect("WSL");
-        assert!(wsl.proc_version && wsl.dxg);
-        assert_eq!(wsl.distro.as_deref(), Some("Ubuntu"));
-        assert_eq!(
-            facts.wsl_lib_on_loader_path.as_deref(),
-            Some("/etc/ld.so.conf.d/ld.wsl.conf")
-        );
-        assert_eq!(
-            facts.nvml_libraries,
-            vec![PathBuf::from("/usr/lib/wsl/lib/libnvidia-ml.so.1")]
-        );
-    }
-
-    #[test]
-    fn a_plain_linux_box_shows_no_wsl_and_lists_drm_vendors_and_cuda_env() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        write(
-            root,
-            "/proc/version",
-            "Linux version 6.1.0-18-amd64 (Debian)",
-        );
-        write(root, "/sys/class/drm/card0/device/vendor", "0x1002\n");
-        write(root, "/sys/class/drm/card0-DP-1/device/vendor", "0x1002\n");
-        write(root, "/usr/local/cuda/lib64/stubs/libnvidia-ml.so.1", "");
-        write(root, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", "");
-        let env = |var: &str| match var {
-            "CUDA_VISIBLE_DEVICES" => Some("-1".to_string()),
-            "LD_LIBRARY_PATH" => Some("/usr/local/cuda/lib64/stubs:".to_string()),
-            _ => None,
-        };
-        let facts = gather(&SystemInputs {
-            env: &env,
-            fs_root: root.to_path_buf(),
-        });
-        assert!(facts.wsl.is_none());
-        assert_eq!(facts.drm_gpus.len(), 1);
-        assert_eq!(facts.drm_gpus[0].vendor(), "AMD");
-        assert_eq!(facts.env.visible_devices.as_deref(), Some("-1"));
-        assert_eq!(
-            facts.nvml_libraries[0],
-            PathBuf::from("/usr/local/cuda/lib64/stubs/libnvidia-ml.so.1")
-        );
-        assert_eq!(facts.nvml_libraries.len(), 2);
-    }
+/// `CUDA_VISIBLE_DEVICES` values that hide every GPU.
+pub fn hides_all(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v == "-1"
+        || v.eq_ignore_ascii_case("none")
+        || v.eq_ignore_ascii_case("NoDevFiles")
 }
+
+#[cfg(test)]
+mod tests;

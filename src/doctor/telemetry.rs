@@ -47,6 +47,9 @@ pub struct GpuInfo {
     pub utilization: Option<u32>,
     /// Pids of compute and graphics processes on it.
     pub processes: Vec<u32>,
+    /// What NVML could not say about it, and why (an unsupported query, a missing entry point).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The driver and its GPUs.
@@ -62,7 +65,7 @@ pub struct GpuSnapshot {
 pub enum GpuView {
     Nvml(GpuSnapshot),
     Replay(GpuSnapshot, String),
-    Unavailable(String),
+    Unavailable(crate::gpu::Unavailable),
 }
 
 impl GpuView {
@@ -84,13 +87,20 @@ impl GpuView {
 
 /// Read the snapshot from NVML; its absence is a reason, not an error.
 pub fn from_nvml() -> GpuView {
-    let nvml = match crate::gpu::open() {
+    use crate::gpu::query_failure;
+    let nvml = match crate::gpu::open_classified() {
         Ok(nvml) => nvml,
-        Err(reason) => return GpuView::Unavailable(reason),
+        Err(why) => return GpuView::Unavailable(why),
     };
     let driver_version = match nvml.sys_driver_version() {
         Ok(v) => v,
-        Err(e) => return GpuView::Unavailable(format!("NVML could not report the driver: {e}")),
+        Err(e) => {
+            return GpuView::Unavailable(
+                format!("NVML could not report the driver: {e}")
+                    .as_str()
+                    .into(),
+            )
+        }
     };
     let cuda_driver = nvml
         .sys_cuda_driver_version()
@@ -100,19 +110,30 @@ pub fn from_nvml() -> GpuView {
     let gpus = (0..count)
         .filter_map(|index| {
             let device = nvml.device_by_index(index).ok()?;
-            let memory = device.memory_info().ok();
+            let mut notes = Vec::new();
+            let memory = device
+                .memory_info()
+                .map_err(|e| notes.push(query_failure("memory", &e)))
+                .ok();
+            let utilization = device
+                .utilization_rates()
+                .map_err(|e| notes.push(query_failure("utilisation", &e)))
+                .ok()
+                .map(|u| u.gpu);
             let mut processes: Vec<u32> = Vec::new();
-            for list in [
-                device.running_compute_processes(),
-                device.running_graphics_processes(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                for p in list {
-                    if !processes.contains(&p.pid) {
-                        processes.push(p.pid);
+            for (what, list) in [
+                ("compute processes", device.running_compute_processes()),
+                ("graphics processes", device.running_graphics_processes()),
+            ] {
+                match list {
+                    Ok(list) => {
+                        for p in list {
+                            if !processes.contains(&p.pid) {
+                                processes.push(p.pid);
+                            }
+                        }
                     }
+                    Err(e) => notes.push(query_failure(what, &e)),
                 }
             }
             Some(GpuInfo {
@@ -122,8 +143,9 @@ pub fn from_nvml() -> GpuView {
                     .unwrap_or_else(|_| "unknown NVIDIA GPU".into()),
                 memory_total: memory.as_ref().map_or(0, |m| m.total),
                 memory_used: memory.as_ref().map_or(0, |m| m.used),
-                utilization: device.utilization_rates().ok().map(|u| u.gpu),
+                utilization,
                 processes,
+                notes,
             })
         })
         .collect();
@@ -168,8 +190,8 @@ mod tests {
 
     #[test]
     fn a_missing_driver_is_a_reason_not_a_panic() {
-        if let GpuView::Unavailable(reason) = from_nvml() {
-            assert!(!reason.is_empty());
+        if let GpuView::Unavailable(why) = from_nvml() {
+            assert!(!why.reason.is_empty());
         }
     }
 }

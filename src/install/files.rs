@@ -38,13 +38,31 @@ pub fn python_files(root: &Path) -> Vec<PathBuf> {
                 if !skip && !path.join("pyvenv.cfg").exists() {
                     stack.push(path);
                 }
-            } else if kind.is_file() && path.extension().is_some_and(|e| e == "py") {
+            } else if (kind.is_file() || kind.is_symlink() && path.is_file())
+                && path.extension().is_some_and(|e| e == "py")
+            {
+                // A link to a file is followed (patch edits its target); a link to a
+                // directory is not, so a loop cannot trap the walk.
                 out.push(path);
             }
         }
     }
     out.sort();
-    out
+    one_name_per_file(out)
+}
+
+/// A file reached through a link and by its own name is listed once, by the name that sorts
+/// first, so a patch never edits it twice.
+fn one_name_per_file(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let linked = files.iter().any(|f| f.is_symlink());
+    if !linked {
+        return files;
+    }
+    let mut seen = std::collections::HashSet::new();
+    files
+        .into_iter()
+        .filter(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())))
+        .collect()
 }
 
 #[cfg(test)]

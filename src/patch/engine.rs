@@ -64,6 +64,13 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
             }
         }
     }
+    // Two recipes that make the same edit make one fix: the first (in catalog order) names it.
+    let mut seen: Vec<Vec<edit::Edit>> = Vec::new();
+    fixes.retain(|f: &Fix| {
+        let fresh = !seen.contains(&f.edits);
+        seen.push(f.edits.clone());
+        fresh
+    });
     // One site per place and kind: the first recipe (in catalog order) names it.
     sites.sort_by_key(|(at, s)| (at.start, s.kind == super::site::SiteKind::BatchSize));
     sites.dedup_by(|a, b| a.0.start == b.0.start && a.1.kind == b.1.kind);

@@ -13,8 +13,12 @@ pub enum PatchError {
         line: usize,
         column: usize,
     },
-    #[error("{}: is not UTF-8 text; nothing was changed. Convert it to UTF-8, then run sadfix again", .file.display())]
-    NotUtf8 { file: PathBuf },
+    #[error("{}: is not UTF-8 text (byte {offset} is the first that is not); nothing was changed. Convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`), then run sadfix again", .file.display())]
+    NotUtf8 { file: PathBuf, offset: usize },
+    #[error("{}: has {links} hard links; a patch writes by rename, which would leave the other names with the old text, so nothing was changed. Give it a file of its own (copy it, then move the copy over it) and run sadfix again", .path.display())]
+    HardLinked { path: PathBuf, links: u64 },
+    #[error("{}: does not compile as it is ({reason}), although it parses; nothing was changed. Fix the file (or restore it), then run sadfix again", .file.display())]
+    DoesNotCompile { file: PathBuf, reason: String },
     #[error("{}: the patched text fails its check ({reason}); nothing was written. This is a bug in sadfix: please report it with the file", .file.display())]
     BadResult { file: PathBuf, reason: String },
     #[error("{}: is read-only; nothing was changed. Make it writable (chmod u+w) and run sadfix again", .path.display())]

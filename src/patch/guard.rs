@@ -1,6 +1,7 @@
 //! Guards: conditions a query match must also meet before it counts (text of a capture,
 //! where the capture sits in the tree, what the file says elsewhere).
 
+use super::cuda_check;
 use super::source::Source;
 use regex::Regex;
 use serde::Deserialize;
@@ -21,6 +22,7 @@ pub struct RawGuard {
     pub lacks_child: Option<String>,
     pub repeated: Option<bool>,
     pub file_matches: Option<String>,
+    pub cuda_check: Option<String>,
 }
 
 /// A validated guard.
@@ -43,6 +45,21 @@ pub enum Guard {
     Repeated(u32, bool),
     /// Somewhere in the file (e.g. `SIGALRM`).
     FileMatches(Regex),
+    /// Where torch's CUDA check sits in the capture, however it is spelled (`cuda_check.rs`).
+    CudaCheck(u32, CheckAt),
+}
+
+/// `cuda_check:` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckAt {
+    /// The capture is the check itself.
+    Whole,
+    /// One term of an `and` (or `not check` of an `or`) that can be dropped, others kept.
+    Droppable,
+    /// Somewhere inside.
+    Anywhere,
+    /// Nowhere inside.
+    Nowhere,
 }
 
 /// Validate one guard; `capture` resolves capture names, `kind_ok` checks node kinds.
@@ -63,11 +80,12 @@ pub fn validate(
         raw.lacks_child.is_some(),
         raw.repeated.is_some(),
         raw.file_matches.is_some(),
+        raw.cuda_check.is_some(),
     ];
     let count = tests.iter().filter(|t| **t).count();
     if count != 1 {
         errors.push(format!(
-            "a guard needs exactly one test (equals, matches, not_matches, inside, not_inside, not_inside_branch_of, has_child, lacks_child, repeated, file_matches); found {count}"
+            "a guard needs exactly one test (equals, matches, not_matches, inside, not_inside, not_inside_branch_of, has_child, lacks_child, repeated, file_matches, cuda_check); found {count}"
         ));
         return Err(errors);
     }
@@ -106,6 +124,17 @@ pub fn validate(
         kind(k).map(|k| Guard::HasChild(c, k))
     } else if let Some(k) = &raw.lacks_child {
         kind(k).map(|k| Guard::LacksChild(c, k))
+    } else if let Some(at) = &raw.cuda_check {
+        match at.as_str() {
+            "whole" => Ok(CheckAt::Whole),
+            "droppable" => Ok(CheckAt::Droppable),
+            "anywhere" => Ok(CheckAt::Anywhere),
+            "nowhere" => Ok(CheckAt::Nowhere),
+            other => Err(vec![format!(
+                "cuda_check {other:?} is not one of whole, droppable, anywhere, nowhere"
+            )]),
+        }
+        .map(|at| Guard::CudaCheck(c, at))
     } else {
         Ok(Guard::Repeated(c, raw.repeated.unwrap_or(false)))
     }
@@ -130,7 +159,8 @@ impl Guard {
             | Guard::NotInsideBranchOf(c, _)
             | Guard::HasChild(c, _)
             | Guard::LacksChild(c, _)
-            | Guard::Repeated(c, _) => *c,
+            | Guard::Repeated(c, _)
+            | Guard::CudaCheck(c, _) => *c,
             Guard::FileMatches(_) => unreachable!("handled above"),
         };
         let Some(n) = node(c) else {
@@ -161,6 +191,15 @@ impl Guard {
                     after && !before
                 } else {
                     !after && !before
+                }
+            }
+            Guard::CudaCheck(_, at) => {
+                let sp = cuda_check::Spellings::of(&src.text);
+                match at {
+                    CheckAt::Whole => cuda_check::is_check(src, &sp, n),
+                    CheckAt::Droppable => cuda_check::droppable(src, &sp, n).is_some(),
+                    CheckAt::Anywhere => cuda_check::contains_check(src, &sp, n),
+                    CheckAt::Nowhere => !cuda_check::contains_check(src, &sp, n),
                 }
             }
             Guard::FileMatches(_) => unreachable!("handled above"),

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod command;
+pub mod cuda_check;
 pub mod edit;
 pub mod engine;
 pub mod error;

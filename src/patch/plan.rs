@@ -54,7 +54,12 @@ pub struct Plan {
 
 /// Prepare and verify the patch `options` ask for.
 pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchError> {
-    plan_with(catalog::shipped, catalog::needles(), install, options)
+    plan_with(
+        catalog::for_options(options),
+        catalog::needles(),
+        install,
+        options,
+    )
 }
 
 /// `plan` with the compat gates judged on `installed` (the install's own files only; see
@@ -71,7 +76,7 @@ pub fn plan_gated(
         scope: Scope::Install,
     };
     plan_files(
-        catalog::shipped,
+        catalog::for_options(options),
         catalog::needles(),
         &target,
         options,
@@ -189,8 +194,24 @@ pub fn plan_files<'c>(
         .iter()
         .map(|c| (c.rel.clone(), c.result.clone()))
         .collect();
-    plan.compiled = verify::compiles(&results)?;
+    plan.compiled = verify::compiles(&results).map_err(|e| blame_the_input(&plan, e))?;
     Ok(plan)
+}
+
+/// A result Python rejects is sadfix's bug only when Python accepted the file before: an input
+/// that tree-sitter parses but Python does not (a lone CR before a control character, a BOM
+/// after the first line) is refused as it is.
+fn blame_the_input(plan: &Plan, error: PatchError) -> PatchError {
+    let PatchError::BadResult { file, .. } = &error else {
+        return error;
+    };
+    let Some(change) = plan.changes.iter().find(|c| &c.rel == file) else {
+        return error;
+    };
+    match verify::compiles(&[(change.rel.clone(), change.original.clone())]) {
+        Err(PatchError::BadResult { file, reason }) => PatchError::DoesNotCompile { file, reason },
+        _ => error,
+    }
 }
 
 /// A broken file that a requested recipe could touch blocks the whole patch.
@@ -212,8 +233,9 @@ fn refuse_if_wanted(
             line: at.line,
             column: at.column,
         },
-        Broken::NotUtf8 => PatchError::NotUtf8 {
+        Broken::NotUtf8(offset) => PatchError::NotUtf8 {
             file: rel.to_path_buf(),
+            offset: *offset,
         },
         Broken::Unreadable(e) => PatchError::io(path, std::io::Error::other(e.clone())),
     })

@@ -34,11 +34,29 @@ impl Catalog {
 
 /// Load every `(file name, YAML text)`; all errors are collected before returning.
 pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
+    load_where(files, &|_| true)
+}
+
+/// `load_all` for the recipes `keep` selects: the others cost no query compilation.
+pub(super) fn load_where(
+    files: &[(&str, &str)],
+    keep: &dyn Fn(&RawRecipe) -> bool,
+) -> Result<Catalog, RecipeErrors> {
     let mut errors = Vec::new();
     let mut raws: Vec<(String, RawRecipe)> = Vec::new();
+    // Left out here, but still a recipe an `already_applied` may name.
+    let mut left_out: Vec<String> = Vec::new();
     for (file, text) in files {
         match yaml_serde::from_str::<Vec<RawRecipe>>(text) {
-            Ok(list) => raws.extend(list.into_iter().map(|r| (file.to_string(), r))),
+            Ok(list) => {
+                for r in list {
+                    if keep(&r) {
+                        raws.push((file.to_string(), r));
+                    } else {
+                        left_out.push(r.id);
+                    }
+                }
+            }
             Err(e) => errors.push(format!("{file}: {e}")),
         }
     }
@@ -129,7 +147,7 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Catalog, RecipeErrors> {
     }
     for r in &recipes {
         if let Some(AlreadyApplied::Recipe(other)) = &r.already_applied {
-            if !seen.contains(other.as_str()) {
+            if !seen.contains(other.as_str()) && !left_out.contains(other) {
                 errors.push(format!(
                     "{}: already_applied names unknown recipe {other}",
                     r.id

@@ -1,6 +1,7 @@
 //! Turning a recipe match into edits: replace a capture with a rendered template, unwrap an
 //! `if` into its block, or delete the identical copies that follow a statement.
 
+use super::cuda_check;
 use super::edit::Edit;
 use super::matcher::Match;
 use super::options::PatchOptions;
@@ -60,6 +61,10 @@ pub fn edits(
                 stmt.byte_range(),
                 reindent(src.node_text(block), inner, outer),
             )])
+        }
+        RewriteOp::DropCudaCheck { capture } => {
+            let cond = m.node(*capture)?;
+            cuda_check::drop_edits(src, &cuda_check::Spellings::of(&src.text), cond)
         }
         RewriteOp::Dedupe { capture } => {
             let first = m.node(*capture)?;

@@ -63,6 +63,7 @@ pub(super) struct RawRewrite {
     pub(super) body: Option<String>,
     pub(super) dedupe: Option<String>,
     pub(super) helper: Option<String>,
+    pub(super) drop_cuda_check: Option<String>,
     /// Several captures replaced at once (e.g. a closing parenthesis and a chained call).
     #[serde(default)]
     pub(super) edits: Vec<RawEdit>,
@@ -91,6 +92,8 @@ pub enum RewriteOp {
     Unwrap { statement: u32, body: u32 },
     /// Delete the identical copies that follow a statement.
     Dedupe { capture: u32 },
+    /// Take torch's CUDA check out of a condition, keeping its other terms (`cuda_check.rs`).
+    DropCudaCheck { capture: u32 },
     /// Replace several captures, each with its template, as one fix.
     Edits(Vec<(u32, Template)>),
 }

@@ -44,8 +44,9 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
     let files = python_files(&install.root);
+    let hit = needles_hit(catalog::needles(), &files);
     let (_, results) = analyze_files(
-        catalog::shipped,
+        || catalog::for_needles(&hit),
         catalog::needles(),
         &install.root,
         &files,
@@ -67,11 +68,31 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
+/// The needles that occur in at least one of `files` (read on all cores; a file that cannot
+/// be read is read again, and reported, by the scan itself).
+pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
+    let per_file = par_map(files.to_vec(), &|path: PathBuf| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        needles
+            .iter()
+            .map(|n| text.contains(n.as_str()))
+            .collect::<Vec<bool>>()
+    });
+    needles
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| per_file.iter().any(|hits| hits[*i]))
+        .map(|(_, n)| n.clone())
+        .collect()
+}
+
 /// Why a file could not be analysed.
 #[derive(Debug, Clone)]
 pub enum Broken {
     Syntax(SyntaxErrorAt),
-    NotUtf8,
+    /// The byte offset of the first byte that is not UTF-8.
+    NotUtf8(usize),
     Unreadable(String),
 }
 
@@ -92,7 +113,10 @@ impl std::fmt::Display for Broken {
                 "does not parse (syntax error at line {}, column {})",
                 at.line, at.column
             ),
-            Broken::NotUtf8 => f.write_str("is not UTF-8 text"),
+            Broken::NotUtf8(at) => write!(
+                f,
+                "is not UTF-8 text (byte {at} is the first that is not); never rewritten"
+            ),
             Broken::Unreadable(e) => write!(f, "cannot be read: {e}"),
         }
     }
@@ -180,13 +204,16 @@ fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
         Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
     };
     let worth = |text: &str| needles.iter().any(|n| text.contains(n.as_str()));
-    let Ok(text) = std::str::from_utf8(&bytes) else {
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
         // Only a file a recipe could match is worth a complaint.
-        return if worth(&String::from_utf8_lossy(&bytes)) {
-            Prepared::Broken(Broken::NotUtf8)
-        } else {
-            Prepared::Skipped
-        };
+        Err(e) => {
+            return if worth(&String::from_utf8_lossy(&bytes)) {
+                Prepared::Broken(Broken::NotUtf8(e.valid_up_to()))
+            } else {
+                Prepared::Skipped
+            };
+        }
     };
     if !worth(text) {
         return Prepared::Skipped;

@@ -75,7 +75,7 @@ pub fn plan(options: &PatchOptions, installed: &Installed) -> Result<Option<Site
         scope: Scope::SitePackages,
     };
     let plan = plan_files(
-        catalog::shipped,
+        catalog::for_options(options),
         catalog::needles(),
         &target,
         options,

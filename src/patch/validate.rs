@@ -211,6 +211,13 @@ fn validate_rewrite(
         };
     }
     let op = match (&rw.replace, &rw.with, &rw.unwrap, &rw.body, &rw.dedupe) {
+        (None, None, None, None, None) if rw.drop_cuda_check.is_some() => {
+            let name = rw.drop_cuda_check.as_deref().unwrap_or_default();
+            cap(name)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(|capture| RewriteOp::DropCudaCheck { capture })
+        }
         (Some(c), Some(w), None, None, None) => {
             let with = template::parse(w, capture)
                 .map_err(|e| errors.extend(e))
@@ -252,7 +259,7 @@ fn validate_rewrite(
         },
         _ => {
             errors.push(
-                "rewrite takes one of: `replace` + `with`, `unwrap` + `body`, or `dedupe`".into(),
+                "rewrite takes one of: `replace` + `with`, `unwrap` + `body`, `dedupe`, or `drop_cuda_check`".into(),
             );
             None
         }

@@ -1,18 +1,38 @@
 //! Writing files safely: refuse read-only files and directories up front (by their mode bits,
-//! because root passes every permission check), then write a temp file in the same directory,
-//! fsync it, give it the original mode, and rename it over the target.
+//! because root passes every permission check) and files with other hard links, then write a
+//! temp file in the same directory, fsync it, give it the original mode, and rename it over
+//! the target. A symlink is written through: its target is replaced, the link stays a link.
 
 use super::error::PatchError;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
-/// Refuse when `path` (if it exists) or its directory has no write bit at all.
+/// The file a write to `path` lands in: the target of a symlink (every link followed), else
+/// `path` itself.
+pub fn resolved(path: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuse when `path` (if it exists) or its directory has no write bit at all, or when the
+/// file has other hard links (a rename would split them).
 pub fn check_writable(path: &Path) -> Result<(), PatchError> {
+    let path = &resolved(path);
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.permissions().mode() & 0o222 == 0 {
             return Err(PatchError::ReadOnly {
                 path: path.to_path_buf(),
+            });
+        }
+        if meta.nlink() > 1 {
+            return Err(PatchError::HardLinked {
+                path: path.to_path_buf(),
+                links: meta.nlink(),
             });
         }
     }
@@ -31,8 +51,10 @@ pub fn check_dir_writable(dir: &Path) -> Result<(), PatchError> {
     }
 }
 
-/// Replace `path` with `bytes` atomically, keeping its mode (0644 for a new file).
+/// Replace `path` (a symlink's target) with `bytes` atomically, keeping its mode (0644 for a
+/// new file).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), PatchError> {
+    let path = &resolved(path);
     let dir = path.parent().unwrap_or(Path::new("."));
     let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
     let mut tmp = tempfile::Builder::new()
@@ -75,6 +97,34 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn a_symlink_is_written_through_and_stays_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("real.py");
+        let link = tmp.path().join("link.py");
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink("real.py", &link).unwrap();
+        check_writable(&link).unwrap();
+        atomic_write(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_hard_linked_file_is_refused_and_keeps_its_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a.py");
+        std::fs::write(&file, "x").unwrap();
+        std::fs::hard_link(&file, tmp.path().join("b.py")).unwrap();
+        let err = check_writable(&file).unwrap_err();
+        assert!(matches!(err, PatchError::HardLinked { links: 2, .. }));
+        assert!(err.to_string().contains("a.py: has 2 hard links"), "{err}");
+        assert_eq!(std::fs::metadata(&file).unwrap().nlink(), 2);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::bench::expect::Status;
 use crate::bench::outcome::{BenchReport, GpuTelemetry, Mode};
 use crate::bench::record::Origin;
 use crate::bench::stages::StageSpan;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::io::Write;
 use std::path::Path;
 
@@ -56,7 +56,7 @@ fn mb(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.0} MiB"))
 }
 
-/// The whole report as text for stdout.
+/// The whole report as text for stdout; the verdicts' status coloured as `--color` decided.
 pub fn render(report: &BenchReport) -> String {
     let mut out = String::new();
     out.push_str("sadfix bench\n");
@@ -68,7 +68,7 @@ pub fn render(report: &BenchReport) -> String {
     out.push_str("\n\n");
     out.push_str(&figures(report));
     out.push('\n');
-    out.push_str(&verdict_table(report).to_string());
+    out.push_str(&verdict_table(report, super::color_enabled()).to_string());
     out.push('\n');
     for v in &report.verdicts {
         if let (Status::Warn | Status::Fail, Some(hint)) = (v.status, &v.hint) {
@@ -206,22 +206,41 @@ fn figures(report: &BenchReport) -> String {
     text
 }
 
-fn verdict_table(report: &BenchReport) -> Table {
+fn verdict_table(report: &BenchReport, color: bool) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(["expectation", "status", "observed", "expected"]);
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
     for v in &report.verdicts {
         let observed = v.observed.clone().unwrap_or_else(|| "n/a".into());
         table.add_row([
-            v.id.clone(),
-            status_word(v.status).into(),
-            observed,
-            v.expected.clone(),
+            Cell::new(&v.id),
+            status_cell(v.status, color),
+            Cell::new(observed),
+            Cell::new(&v.expected),
         ]);
     }
     table
+}
+
+/// The status word, coloured as doctor colours its marks.
+fn status_cell(status: Status, color: bool) -> Cell {
+    let cell = Cell::new(status_word(status));
+    if !color {
+        return cell;
+    }
+    match status {
+        Status::Pass => cell.fg(Color::Green),
+        Status::Warn => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
+        Status::Fail => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Status::Skip => cell.fg(Color::DarkGrey),
+    }
 }
 
 fn status_word(status: Status) -> &'static str {
@@ -266,20 +285,67 @@ pub fn starting(argv: &[String], result_dir: &Path) -> String {
     )
 }
 
-/// Redraw the live progress line: stage, percent, GPU now.
+/// Redraw the live progress line: stage, percent, GPU now. Nothing under `--quiet`.
 pub fn progress(stage: Option<&StageSpan>, gpu_now: Option<f64>) {
-    let Some(stage) = stage else { return };
+    let style = super::style::current();
+    let Some(stage) = stage.filter(|_| !style.quiet) else {
+        return;
+    };
     let percent = match (stage.done, stage.total) {
         (Some(d), Some(t)) if t > 0 => format!(" {:>3}%", 100 * d / t),
         _ => String::new(),
     };
     let gpu = gpu_now.map_or("GPU n/a".into(), |g| format!("GPU {g:.0}%"));
+    let line = progress_line(stage.id.label(), &percent, &gpu, style.stderr_color);
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r\x1b[2K  {}{percent} · {gpu}", stage.id.label());
+    let _ = write!(err, "{line}");
     let _ = err.flush();
+}
+
+/// Wide enough for the longest stage label with its percent and GPU figure.
+const PROGRESS_WIDTH: usize = 50;
+
+/// With colour, the stage in bold after an erase-line code; without it (`--color never`,
+/// `NO_COLOR`), no control code at all: the line is padded with spaces to cover the last one.
+fn progress_line(label: &str, percent: &str, gpu: &str, color: bool) -> String {
+    if color {
+        format!("\r\x1b[2K  \x1b[1m{label}\x1b[0m{percent} · {gpu}")
+    } else {
+        format!(
+            "\r{:<PROGRESS_WIDTH$}",
+            format!("  {label}{percent} · {gpu}")
+        )
+    }
 }
 
 /// End the live progress line.
 pub fn progress_done() {
-    let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    let style = super::style::current();
+    if style.quiet {
+        return;
+    }
+    let clear = if style.stderr_color {
+        "\r\x1b[2K".to_string()
+    } else {
+        format!("\r{:PROGRESS_WIDTH$}\r", "")
+    };
+    let _ = write!(std::io::stderr(), "{clear}");
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::progress_line;
+
+    #[test]
+    fn the_progress_line_without_colour_has_no_control_codes() {
+        let plain = progress_line("Face Renderer", "  40%", "GPU 87%", false);
+        assert!(!plain.contains('\u{1b}'), "{plain:?}");
+        assert!(plain.starts_with("\r  Face Renderer  40% · GPU 87%"));
+        assert_eq!(plain.chars().count(), 1 + super::PROGRESS_WIDTH);
+        let coloured = progress_line("Face Renderer", "  40%", "GPU 87%", true);
+        assert!(
+            coloured.contains("\x1b[1mFace Renderer\x1b[0m"),
+            "{coloured:?}"
+        );
+    }
 }

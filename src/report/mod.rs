@@ -6,11 +6,12 @@ pub mod compat;
 pub mod doctor;
 pub mod patch;
 pub mod scan;
+pub mod style;
 pub mod svg;
 
 use crate::exit::code_of;
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 /// The JSON schema version every `--json` document carries.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -24,9 +25,11 @@ pub fn emit(text: &str) -> std::io::Result<()> {
     }
 }
 
-/// A hint or progress line on stderr.
+/// A hint or progress line on stderr; `--quiet` drops it.
 pub fn note(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
+    if !style::current().quiet {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
 }
 
 /// Pretty JSON with a trailing newline.
@@ -36,9 +39,9 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
     text
 }
 
-/// Whether stdout may carry colour: a terminal, and `NO_COLOR` unset or empty.
+/// Whether stdout (tables, diffs) carries colour; decided in `style`.
 pub fn color_enabled() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    style::current().stdout_color
 }
 
 /// Print an error with its causes to stderr and return the exit code it maps to.
@@ -47,6 +50,7 @@ pub fn error(err: &anyhow::Error) -> i32 {
     for cause in err.chain().skip(1) {
         text.push_str(&format!("\n  caused by: {cause}"));
     }
-    note(&text);
+    // Not `note`: an error is shown under `--quiet` too.
+    let _ = writeln!(std::io::stderr(), "{text}");
     code_of(err).as_i32()
 }

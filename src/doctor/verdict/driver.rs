@@ -5,18 +5,24 @@ use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::telemetry::{CudaVersion, GpuView};
 
-/// PyTorch's CUDA wheel indexes, oldest first.
-const WHEELS: [(u32, u32, &str); 5] = [
+/// PyTorch's CUDA wheel indexes, oldest first (facts, section 10).
+const WHEELS: [(u32, u32, &str); 7] = [
     (11, 8, "cu118"),
     (12, 1, "cu121"),
     (12, 4, "cu124"),
     (12, 6, "cu126"),
     (12, 8, "cu128"),
+    (13, 0, "cu130"),
+    (13, 2, "cu132"),
 ];
 
-/// The newest CUDA wheel tag a driver supporting `driver` can run.
+/// The wheel index base; the tag is appended.
+pub const INDEX_URL: &str = "https://download.pytorch.org/whl/";
+
+/// The newest CUDA wheel tag a driver supporting `driver` can run. An 11.x driver older than
+/// 11.8 still runs cu118 wheels by minor-version compatibility (driver >= 450.80.02).
 pub fn wheel_for(driver: CudaVersion) -> Option<&'static str> {
-    WHEELS
+    let newest = WHEELS
         .iter()
         .rev()
         .find(|(major, minor, _)| {
@@ -25,17 +31,27 @@ pub fn wheel_for(driver: CudaVersion) -> Option<&'static str> {
                 minor: *minor,
             } <= driver
         })
-        .map(|w| w.2)
+        .map(|w| w.2);
+    newest.or((driver.major == 11).then_some("cu118"))
 }
 
-/// The reinstall command for the CUDA build that matches the driver (cu121 when unknown).
+/// The Linux driver a CUDA build needs at least, by minor-version compatibility (Windows, the
+/// driver WSL uses, in brackets).
+pub fn driver_needed(build: CudaVersion) -> &'static str {
+    match build.major {
+        0..=11 => ">= 450.80.02 (Windows 452.39)",
+        12 => ">= 525.60.13 (Windows 527.41)",
+        _ => ">= 580",
+    }
+}
+
+/// The reinstall command for the CUDA build that matches the driver; `None` when the driver's
+/// CUDA version is not known (then the driver comes first) or no wheel supports it.
 pub fn reinstall_fix(g: &Gathered) -> Option<String> {
-    let tag = match g.driver_cuda() {
-        Some((driver, _)) => wheel_for(driver)?,
-        None => "cu121",
-    };
+    let (driver, _) = g.driver_cuda()?;
+    let tag = wheel_for(driver)?;
     Some(format!(
-        "{} -m pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/{tag}",
+        "{} -m pip install --force-reinstall torch torchvision --index-url {INDEX_URL}{tag}",
         g.python_cmd()
     ))
 }
@@ -44,6 +60,23 @@ pub fn driver_too_old_fix(g: &Gathered) -> String {
     reinstall_fix(g).unwrap_or_else(|| {
         "update the NVIDIA driver (no current torch CUDA build supports this one)".into()
     })
+}
+
+/// The distribution's own command for the NVIDIA driver.
+pub fn driver_install(os_ids: &[String]) -> String {
+    let is = |id: &str| os_ids.iter().any(|o| o == id);
+    if is("ubuntu") {
+        "sudo ubuntu-drivers install && sudo reboot".into()
+    } else if is("debian") {
+        "sudo apt-get install -y nvidia-driver && sudo reboot".into()
+    } else if is("fedora") {
+        "sudo dnf install -y akmod-nvidia && sudo reboot".into()
+    } else if is("arch") {
+        "sudo pacman -S --noconfirm nvidia && sudo reboot".into()
+    } else {
+        "install the NVIDIA driver from https://www.nvidia.com/Download/index.aspx, then reboot"
+            .into()
+    }
 }
 
 /// `gpu.driver`.
@@ -66,6 +99,7 @@ pub fn check_driver(g: &Gathered) -> Check {
                 gpu.utilization.map_or("?".into(), |u| format!("{u}%")),
                 gpu.processes.len()
             ));
+            evidence.extend(gpu.notes.iter().map(|n| format!("GPU {}: {n}", gpu.index)));
         }
         if replay {
             evidence.push(format!("GPU facts {}", g.gpu.source()));
@@ -100,7 +134,7 @@ pub fn check_driver(g: &Gathered) -> Check {
         .evidence_all(evidence),
         None => {
             let reason = match &g.gpu {
-                GpuView::Unavailable(r) => r.clone(),
+                GpuView::Unavailable(why) => why.reason.clone(),
                 _ => String::new(),
             };
             Check::new(

@@ -1,5 +1,7 @@
 //! All verdicts, in report order. Each is a pure function of what was gathered.
 
+pub mod arch;
+pub mod cause;
 pub mod driver;
 pub mod hand_fix;
 pub mod install;
@@ -10,6 +12,8 @@ pub mod torch;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cause;
 
 use super::check::Check;
 use super::code::{check_batch_size, check_device_selection, CudaState};

@@ -1,15 +1,11 @@
 //! Verdicts on the machine: WSL and its driver library path, a shadowing or stub
 //! `libnvidia-ml`, the CUDA environment variables, the GPU vendor, and cores/RAM/load.
 
+use super::cause::WINDOWS_DRIVER_FIX;
 use super::driver::gib;
-use super::torch::hides_all;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::system::WSL_LIB;
-
-/// What brings `/usr/lib/wsl/lib` into a WSL distribution: the driver on the Windows side.
-pub const WINDOWS_DRIVER_FIX: &str =
-    "install or update the NVIDIA driver on Windows, then run `wsl --shutdown`";
+use crate::doctor::system::{hides_all, WSL_LIB};
 
 /// `system.wsl`.
 pub fn check_wsl(g: &Gathered) -> Check {

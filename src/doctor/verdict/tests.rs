@@ -10,7 +10,7 @@ use crate::install::{Install, Layout, PythonChoice, PythonSource};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn snapshot(cuda: (u32, u32)) -> GpuView {
+pub(super) fn snapshot(cuda: (u32, u32)) -> GpuView {
     GpuView::Replay(
         GpuSnapshot {
             driver_version: "550.54.14".into(),
@@ -25,13 +25,14 @@ fn snapshot(cuda: (u32, u32)) -> GpuView {
                 memory_used: 1 << 30,
                 utilization: Some(3),
                 processes: vec![],
+                notes: vec![],
             }],
         },
         "test".into(),
     )
 }
 
-fn working_cuda(version: &str, cuda: Option<&str>) -> CudaProbe {
+pub(super) fn working_cuda(version: &str, cuda: Option<&str>) -> CudaProbe {
     let available = cuda.is_some();
     CudaProbe {
         torch_version: Some(version.into()),
@@ -57,7 +58,7 @@ fn working_cuda(version: &str, cuda: Option<&str>) -> CudaProbe {
     }
 }
 
-fn gathered(cuda: CudaProbe, gpu: GpuView) -> Gathered {
+pub(super) fn gathered(cuda: CudaProbe, gpu: GpuView) -> Gathered {
     let mut packages = BTreeMap::new();
     packages.insert("numpy".to_string(), Some("1.23.4".to_string()));
     packages.insert("torch".to_string(), cuda.torch_version.clone());
@@ -166,7 +167,7 @@ fn a_build_newer_than_the_driver_fails_from_nvml_or_from_torchs_warning() {
     let driver = driver::check_driver(&g);
     assert_eq!(driver.status, Status::Fail);
     assert!(driver.summary.contains("CUDA 11.4"), "{}", driver.summary);
-    assert!(driver.fix.unwrap().contains("update the NVIDIA driver"));
+    assert!(driver.fix.unwrap().ends_with("/whl/cu118"));
 
     let mut probe = working_cuda("2.1.2+cu121", Some("12.1"));
     probe.is_available = Some(false);
@@ -176,7 +177,7 @@ fn a_build_newer_than_the_driver_fails_from_nvml_or_from_torchs_warning() {
     let g = gathered(probe, GpuView::Unavailable("no NVML".into()));
     let driver = driver::check_driver(&g);
     assert_eq!(driver.status, Status::Fail);
-    assert!(driver.summary.contains("from torch's warning"));
+    assert!(driver.summary.contains("from torch's message"));
     assert!(driver.fix.unwrap().ends_with("/whl/cu118"));
     assert_eq!(torch::check_available(&g).status, Status::Fail);
 }
@@ -209,7 +210,7 @@ fn a_cuda_timeout_under_wsl_points_at_the_library_path() {
     // Without the directory at all, exporting it is no fix: the Windows driver is.
     g.system.wsl_lib_exists = false;
     let check = torch::check_available(&g);
-    assert_eq!(check.fix.as_deref(), Some(system::WINDOWS_DRIVER_FIX));
+    assert_eq!(check.fix.as_deref(), Some(cause::WINDOWS_DRIVER_FIX));
     assert_eq!(system::check_wsl(&g).status, Status::Fail);
 }
 
@@ -272,8 +273,12 @@ fn wheels_follow_the_driver() {
     let v = |major, minor| CudaVersion { major, minor };
     assert_eq!(driver::wheel_for(v(12, 4)), Some("cu124"));
     assert_eq!(driver::wheel_for(v(12, 2)), Some("cu121"));
-    assert_eq!(driver::wheel_for(v(13, 0)), Some("cu128"));
-    assert_eq!(driver::wheel_for(v(11, 4)), None);
+    assert_eq!(driver::wheel_for(v(12, 9)), Some("cu128"));
+    assert_eq!(driver::wheel_for(v(13, 0)), Some("cu130"));
+    assert_eq!(driver::wheel_for(v(13, 2)), Some("cu132"));
+    // 11.x drivers run cu118 by minor-version compatibility; nothing runs on a 10.x driver.
+    assert_eq!(driver::wheel_for(v(11, 4)), Some("cu118"));
+    assert_eq!(driver::wheel_for(v(10, 2)), None);
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! Verdicts on torch and CUDA that cross the layers: the build torch is (CPU-only, CUDA x.y),
 //! whether CUDA answers and works, and whether the driver is new enough for the build.
 
-use super::driver::{driver_too_old_fix, reinstall_fix};
-use super::system::WINDOWS_DRIVER_FIX;
+use super::arch;
+use super::cause::{why_unavailable, wsl_loader_fix};
+use super::driver::{driver_install, reinstall_fix};
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::{CudaProbe, ProbeOutcome, COULD_NOT_START};
-use crate::doctor::system::WSL_LIB;
 
 /// `torch.build`.
 pub fn check_build(g: &Gathered) -> Check {
@@ -70,10 +70,7 @@ pub fn check_build(g: &Gathered) -> Check {
         )
         .evidence(evidence)
         .evidence(tag),
-        None => cpu_only(g, &build.version)
-            .evidence(evidence)
-            .evidence(tag)
-            .fix_opt(reinstall_fix(g)),
+        None => cpu_only(g, &build.version).evidence(evidence).evidence(tag),
     }
 }
 
@@ -81,12 +78,19 @@ pub fn check_build(g: &Gathered) -> Check {
 fn cpu_only(g: &Gathered, version: &str) -> Check {
     let summary = format!("CPU-only torch build {version} (torch.version.cuda is None)");
     match g.nvidia_gpu_seen() {
+        // The wheel must match the driver; with no driver to ask, the driver comes first.
         Some(gpu) => Check::new(
             "torch.build",
             Area::Torch,
             Status::Fail,
             format!("{summary} while the driver sees {gpu}"),
-        ),
+        )
+        .fix(reinstall_fix(g).unwrap_or_else(|| {
+            format!(
+                "{}; then run `sadfix doctor` again for the torch wheel that matches the driver",
+                driver_install(&g.system.os_ids)
+            )
+        })),
         None => Check::new("torch.build", Area::Torch, Status::Warn, summary)
             .evidence("no NVIDIA GPU seen here; reinstall a CUDA build on a machine that has one"),
     }
@@ -150,13 +154,39 @@ pub fn check_available(g: &Gathered) -> Check {
         probe.available_ms.unwrap_or(0.0)
     );
     if probe.is_available == Some(true) {
-        return available(probe, timing);
+        return match arch::unsupported(g, probe) {
+            Some(gpu) => unsupported_gpu(probe, gpu, timing),
+            None => available(probe, timing),
+        };
     }
-    let (status, summary, fix) = why_unavailable(g, probe);
-    Check::new(id, Area::Torch, status, summary)
-        .evidence_all(probe.warnings.iter().cloned())
+    let cause = why_unavailable(g, probe);
+    Check::new(id, Area::Torch, cause.status, cause.summary)
+        .evidence_all(cause.evidence)
         .evidence(timing)
-        .fix_opt(fix)
+        .fix_opt(cause.fix)
+}
+
+/// CUDA answers, but the build has no kernels for the GPU: the first kernel fails.
+fn unsupported_gpu(probe: &CudaProbe, gpu: arch::Unsupported, timing: String) -> Check {
+    let failed = probe.tensor_op.as_ref().is_some_and(|op| !op.ok);
+    let status = if failed { Status::Fail } else { Status::Warn };
+    let mut check = Check::new(
+        "cuda.available",
+        Area::Torch,
+        status,
+        format!(
+            "{} ({}) is not supported by this torch build",
+            gpu.name, gpu.sm
+        ),
+    )
+    .evidence(format!("torch.cuda.get_arch_list(): {}", gpu.arch_list));
+    if let Some(error) = probe.tensor_op.as_ref().and_then(|op| op.error.clone()) {
+        check = check.evidence(format!("tensor op on the GPU: {error}"));
+    }
+    check
+        .evidence_all(probe.warnings.iter().map(|w| w.trim().to_string()))
+        .evidence(timing)
+        .fix(gpu.fix)
 }
 
 /// CUDA answered True: it works when the tensor operation did too.
@@ -201,39 +231,6 @@ fn available(probe: &CudaProbe, timing: String) -> Check {
     }
 }
 
-/// CUDA answered False: the cause, most specific first, with its fix.
-fn why_unavailable(g: &Gathered, probe: &CudaProbe) -> (Status, String, Option<String>) {
-    let env = &g.system.env;
-    let fail_if = |serious: bool| if serious { Status::Fail } else { Status::Warn };
-    if let Some(value) = env.visible_devices.as_deref().filter(|v| hides_all(v)) {
-        return (
-            Status::Fail,
-            format!("torch sees no GPU: CUDA_VISIBLE_DEVICES={value:?} hides them all"),
-            Some("unset CUDA_VISIBLE_DEVICES".to_string()),
-        );
-    }
-    if probe.torch_cuda.is_none() {
-        return (
-            fail_if(g.nvidia_gpu_seen().is_some()),
-            "torch.cuda.is_available() is False: torch is a CPU-only build".into(),
-            reinstall_fix(g),
-        );
-    }
-    let too_old = probe.warnings.iter().any(|w| w.contains("too old"));
-    if let Some((driver, _)) = g.driver_cuda().filter(|_| too_old) {
-        return (
-            Status::Fail,
-            format!("torch.cuda.is_available() is False: the driver supports CUDA {driver}, older than the build"),
-            Some(driver_too_old_fix(g)),
-        );
-    }
-    (
-        fail_if(g.nvidia_gpu_seen().is_some() || g.system.wsl.is_some()),
-        "torch.cuda.is_available() is False".into(),
-        wsl_loader_fix(g),
-    )
-}
-
 fn timed_out(g: &Gathered, after: f64, needed_kill: bool, stderr_tail: &str) -> Check {
     let fix = wsl_loader_fix(g).unwrap_or_else(|| "sadfix patch --cuda-timeout 10".into());
     Check::new(
@@ -254,26 +251,4 @@ fn timed_out(g: &Gathered, after: f64, needed_kill: bool, stderr_tail: &str) -> 
     .evidence("SadTalker would hang the same way, or fall back to CPU; `sadfix patch --force-gpu` skips the check")
     .evidence_all(stderr_tail.lines().map(str::to_string))
     .fix(fix)
-}
-
-/// Under WSL with the driver libraries off the loader path: the export that puts them on it;
-/// when the directory is not there at all, exporting it cannot help, the Windows driver can.
-fn wsl_loader_fix(g: &Gathered) -> Option<String> {
-    g.system.wsl.as_ref()?;
-    if !g.system.wsl_lib_exists {
-        return Some(WINDOWS_DRIVER_FIX.into());
-    }
-    g.system
-        .wsl_lib_on_loader_path
-        .is_none()
-        .then(|| format!("export LD_LIBRARY_PATH={WSL_LIB}:$LD_LIBRARY_PATH"))
-}
-
-/// `CUDA_VISIBLE_DEVICES` values that hide every GPU.
-pub fn hides_all(value: &str) -> bool {
-    let v = value.trim();
-    v.is_empty()
-        || v == "-1"
-        || v.eq_ignore_ascii_case("none")
-        || v.eq_ignore_ascii_case("NoDevFiles")
 }

@@ -98,6 +98,7 @@ fn main() {
         force_gpu: true,
         batch_size: Some(4),
         cuda_timeout: None,
+        ..PatchOptions::NONE
     };
     let mut changed = false;
     let patch = median(RUNS, || {
@@ -206,6 +207,7 @@ fn main() {
         );
     }
     println!("load average at end: {}", load_average());
+    compat_speed(&root, release_binary().as_deref());
 }
 
 /// `ast-grep` from PATH, or installed from PyPI (`ast-grep-cli` ships the binary) when absent.
@@ -390,4 +392,70 @@ fn module(n: usize, lines: usize) -> String {
         "\n\ndef load(path):\n    state = torch.load(path, map_location='cpu')\n    return state\n",
     );
     s
+}
+
+/// `patch --compat` next to `--force-gpu` on the same tree, after the figures above: the
+/// fixture's compat files (SadTalker's shapes) are added to the tree, and the gates read the
+/// fixture's drifted package metadata with this machine's python3.
+fn compat_speed(root: &Path, bin: Option<&Path>) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/compat");
+    for rel in [
+        "app_sadtalker.py",
+        "src/face3d/util/preprocess.py",
+        "src/face3d/util/my_awing_arch.py",
+        "src/face3d/extract_kp_videos.py",
+        "src/utils/preprocess.py",
+        "src/utils/croper.py",
+        "src/utils/text2speech.py",
+        "src/facerender/animate.py",
+        "src/facerender/modules/make_animation.py",
+    ] {
+        let to = root.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixture.join("SadTalker").join(rel), &to).unwrap();
+    }
+    let install = locate(Some(root), Path::new("/")).expect("still an install");
+    // The probe (and the CLI below) find the drifted metadata first on sys.path.
+    std::env::set_var("PYTHONPATH", fixture.join("packages-new"));
+    let facts = sadfix::patch::installed::read(&install, None).ok();
+    let Some(facts) = facts else {
+        println!("patch --compat: skipped (no python3 to read the package versions)");
+        return;
+    };
+    let plan_with = |options: &PatchOptions| {
+        median(10, || {
+            let plan = sadfix::patch::plan::plan_gated(&install, options, &facts).expect("plan");
+            assert!(!plan.changes.is_empty());
+        })
+    };
+    let force = plan_with(&PatchOptions {
+        force_gpu: true,
+        ..PatchOptions::NONE
+    });
+    let compat = plan_with(&PatchOptions {
+        compat: true,
+        ..PatchOptions::NONE
+    });
+    println!(
+        "plan --force-gpu / --compat (library, versions read once): {} / {}",
+        ms(force),
+        ms(compat)
+    );
+    let Some(bin) = bin else { return };
+    let cli = |flag: &str| {
+        median(10, || {
+            let status = Command::new(bin)
+                .args(["patch", flag, "--check", "--root"])
+                .arg(root)
+                .output()
+                .expect("run sadfix")
+                .status;
+            assert_eq!(status.code(), Some(1));
+        })
+    };
+    println!(
+        "`sadfix patch --force-gpu --check` / `--compat --check` end to end (compat includes the package probe): {} / {}",
+        ms(cli("--force-gpu")),
+        ms(cli("--compat"))
+    );
 }

@@ -104,6 +104,9 @@ pub struct ScanArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The Python whose packages gate the compat sites (same discovery as doctor).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -117,6 +120,18 @@ pub struct PatchArgs {
     /// Bound the CUDA check: ask a child Python with this deadline instead of calling it inline.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..=3600), conflicts_with = "revert")]
     pub cuda_timeout: Option<u32>,
+    /// Fix the code that packages newer than SadTalker's pins break (gated on the installed versions).
+    #[arg(long, conflicts_with = "revert")]
+    pub compat: bool,
+    /// With --compat: also fix basicsr in the install Python's site-packages.
+    #[arg(long, requires = "compat")]
+    pub site_packages: bool,
+    /// Keep each rendered batch on the host in the Face Renderer loop (GPU memory stops growing with the clip).
+    #[arg(long, conflicts_with = "revert")]
+    pub offload_frames: bool,
+    /// The Python whose packages gate --compat (same discovery as doctor).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// Restore every file sadfix changed to its original bytes.
     #[arg(long)]
     pub revert: bool,

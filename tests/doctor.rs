@@ -242,7 +242,7 @@ fn a_drifted_environment_and_damaged_weights_fail_with_fixes_in_the_table() {
     assert!(line_of("packages.basicsr").contains("FAIL"), "{text}");
     assert!(line_of(" ffmpeg ").contains("FAIL"), "{text}");
     for expected in [
-        "fix: sed -i 's/torchvision.transforms.functional_tensor/torchvision.transforms.functional/'",
+        "fix: sadfix patch --compat --site-packages --python",
         "checkpoints/SadTalker_V0.0.2_256.safetensors: truncated",
         "checkpoints/mapping_00109-model.pth.tar: zero bytes",
         "fix: sudo apt-get install -y ffmpeg",

@@ -16,6 +16,7 @@ const FORCE: PatchOptions = PatchOptions {
     force_gpu: true,
     batch_size: None,
     cuda_timeout: None,
+    ..PatchOptions::NONE
 };
 
 /// An install whose `inference.py` is written by `place` (given the install root).

@@ -27,16 +27,19 @@ const OPTIONS: [PatchOptions; 3] = [
         force_gpu: true,
         batch_size: None,
         cuda_timeout: None,
+        ..PatchOptions::NONE
     },
     PatchOptions {
         force_gpu: false,
         batch_size: None,
         cuda_timeout: Some(5),
+        ..PatchOptions::NONE
     },
     PatchOptions {
         force_gpu: true,
         batch_size: Some(4),
         cuda_timeout: None,
+        ..PatchOptions::NONE
     },
 ];
 

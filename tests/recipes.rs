@@ -19,21 +19,25 @@ const FORCE: PatchOptions = PatchOptions {
     force_gpu: true,
     batch_size: None,
     cuda_timeout: None,
+    ..PatchOptions::NONE
 };
 const BATCH4: PatchOptions = PatchOptions {
     force_gpu: false,
     batch_size: Some(4),
     cuda_timeout: None,
+    ..PatchOptions::NONE
 };
 const TIMEOUT5: PatchOptions = PatchOptions {
     force_gpu: false,
     batch_size: None,
     cuda_timeout: Some(5),
+    ..PatchOptions::NONE
 };
 const FORCE_BATCH16: PatchOptions = PatchOptions {
     force_gpu: true,
     batch_size: Some(16),
     cuda_timeout: None,
+    ..PatchOptions::NONE
 };
 
 use Action::*;
@@ -267,6 +271,7 @@ fn reported_families_are_never_edited() {
         force_gpu: true,
         batch_size: Some(4),
         cuda_timeout: None,
+        ..PatchOptions::NONE
     };
     check(
         "family-f.py",

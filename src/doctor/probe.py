@@ -12,7 +12,11 @@ MARKER = "SADFIX-PROBE-JSON: "
 PACKAGES = [
     "torch", "torchvision", "torchaudio", "numpy", "basicsr", "gfpgan", "facexlib",
     "face_alignment", "librosa", "imageio-ffmpeg", "safetensors",
+    # the packages whose versions gate `sadfix patch --compat`
+    "gradio", "Pillow", "imageio", "TTS", "resampy",
 ]
+# import packages whose directory `sadfix patch --compat` needs (found without importing them)
+PACKAGE_DIRS = ["basicsr", "face_alignment"]
 
 
 def ms(start):
@@ -142,6 +146,7 @@ def facts():
         "torch_build": build,
         "torch_build_error": build_error,
         "basicsr_degradations": basicsr_degradations(),
+        "package_dirs": {name: package_dir(name) for name in PACKAGE_DIRS},
         "elapsed_ms": ms(start),
     })
 

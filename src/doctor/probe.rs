@@ -23,6 +23,9 @@ pub struct FactsProbe {
     pub torch_build: Option<TorchBuild>,
     pub torch_build_error: Option<String>,
     pub basicsr_degradations: Option<Degradations>,
+    /// Where some import packages live (`find_spec`, which runs no `__init__`).
+    #[serde(default)]
+    pub package_dirs: BTreeMap<String, Option<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -150,6 +153,11 @@ pub fn run_both(
         });
         (facts, cuda)
     })
+}
+
+/// Only the facts probe (no CUDA), for commands that need package versions.
+pub fn run_facts(python: &Path, cwd: &Path, timeout: Duration) -> ProbeOutcome<FactsProbe> {
+    run_probe::<FactsProbe>(python, cwd, "facts", timeout)
 }
 
 fn run_probe<T: DeserializeOwned>(

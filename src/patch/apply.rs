@@ -8,20 +8,26 @@ use super::lock;
 use super::plan::Plan;
 use super::write::{atomic_write, check_dir_writable, check_writable};
 use crate::install::Install;
+use std::path::Path;
 
 /// Write every change of `plan`. Nothing is written when any check fails.
 pub fn commit(install: &Install, plan: &Plan) -> Result<(), PatchError> {
+    commit_at(&install.state_dir(), plan)
+}
+
+/// `commit` with the journal and backups in `state` (the install's `.sadfix/`, or its
+/// `site-packages/` part for files of the install's Python).
+pub fn commit_at(state: &Path, plan: &Plan) -> Result<(), PatchError> {
     if plan.changes.is_empty() {
         return Ok(());
     }
-    let state = install.state_dir();
+    let state = state.to_path_buf();
     for change in &plan.changes {
         check_writable(&change.path)?;
     }
-    if state.exists() {
-        check_dir_writable(&state)?;
-    } else {
-        check_dir_writable(&install.root)?;
+    match state.ancestors().find(|d| d.exists()) {
+        Some(dir) => check_dir_writable(dir)?,
+        None => check_dir_writable(&state)?,
     }
     let _lock = lock::acquire(&state, lock::WAIT)?;
     for change in &plan.changes {

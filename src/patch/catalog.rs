@@ -38,6 +38,26 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "batch-size.yaml",
         include_str!("../../patches/batch-size.yaml"),
     ),
+    (
+        "compat-numpy.yaml",
+        include_str!("../../patches/compat-numpy.yaml"),
+    ),
+    (
+        "compat-gradio.yaml",
+        include_str!("../../patches/compat-gradio.yaml"),
+    ),
+    (
+        "compat-other.yaml",
+        include_str!("../../patches/compat-other.yaml"),
+    ),
+    (
+        "compat-site-packages.yaml",
+        include_str!("../../patches/compat-site-packages.yaml"),
+    ),
+    (
+        "offload-frames.yaml",
+        include_str!("../../patches/offload-frames.yaml"),
+    ),
 ];
 
 /// Every needle of every shipped recipe: a file holding none of them is never parsed. Read

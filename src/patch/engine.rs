@@ -47,6 +47,7 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
                         action: recipe.action,
                         recipe: Some(recipe.id.clone()),
                         note: recipe.note.clone(),
+                        gate: None,
                     },
                 ));
             }

@@ -33,6 +33,8 @@ pub enum PatchError {
     BackupMissing { path: PathBuf, reason: String },
     #[error("{}: the journal cannot be read ({reason}); nothing was changed. Move it away to start afresh (the backups next to it hold the originals)", .path.display())]
     Journal { path: PathBuf, reason: String },
+    #[error("site-packages {} was patched before, but the install's Python now uses {}; nothing was changed. Run `sadfix patch --revert` first (or pass the earlier Python with --python)", .recorded.display(), .now.display())]
+    OtherSitePackages { recorded: PathBuf, now: PathBuf },
     #[error("{}: {source}; check the permissions and free space, then run sadfix again", .path.display())]
     Io {
         path: PathBuf,

@@ -1,6 +1,8 @@
 //! The documents `scan` and `patch` report: plain values that derive Serialize, so they are the
 //! JSON schema (and Deserialize, so tests and other tools read them back).
 
+use super::gate::Installed;
+use super::pip::{advice, PipAdvice};
 use super::plan::{FixSummary, Plan};
 use super::revert::RevertOutcome;
 use super::scan::{ScanReport, Unparsed};
@@ -40,15 +42,44 @@ pub struct ScanDocument {
     pub install: InstallSummary,
     pub sites: Vec<Site>,
     pub unparsed: Vec<Unparsed>,
+    /// What gated the compat sites; absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compat: Option<CompatDocument>,
+}
+
+/// What the compat gates were judged on, and the version changes no code fix replaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompatDocument {
+    /// Where the package versions were read ("/x/venv/bin/python (package metadata)").
+    pub packages_from: Option<String>,
+    /// Why they could not be read (then no gated fix is applied).
+    pub packages_unknown: Option<String>,
+    pub pip: Vec<PipAdvice>,
+}
+
+impl CompatDocument {
+    pub fn new(installed: &Installed, unknown: Option<String>) -> Option<Self> {
+        Some(CompatDocument {
+            packages_from: installed.known().then(|| installed.source.clone()),
+            packages_unknown: unknown,
+            pip: advice(installed),
+        })
+    }
 }
 
 impl ScanDocument {
+    pub fn with_compat(mut self, compat: Option<CompatDocument>) -> Self {
+        self.compat = compat;
+        self
+    }
+
     pub fn new(install: &Install, report: ScanReport) -> Self {
         ScanDocument {
             schema_version: SCHEMA_VERSION,
             install: install.into(),
             sites: report.sites,
             unparsed: report.unparsed,
+            compat: None,
         }
     }
 }
@@ -85,6 +116,15 @@ pub struct PatchDocument {
     pub unparsed: Vec<Unparsed>,
     /// Whether `python3 -m py_compile` checked the results (false: python3 not on PATH).
     pub compile_checked: bool,
+    /// Files outside the install (site-packages, full paths) that `--compat` changes or would
+    /// change with `--site-packages`.
+    #[serde(default)]
+    pub outside: Vec<ChangedFile>,
+    /// Whether those were written (`--site-packages` in apply mode).
+    #[serde(default)]
+    pub outside_written: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compat: Option<CompatDocument>,
 }
 
 impl PatchDocument {
@@ -106,6 +146,32 @@ impl PatchDocument {
             sites: plan.sites.clone(),
             unparsed: plan.unparsed.clone(),
             compile_checked: plan.compiled == super::verify::Compiled::Yes,
+            outside: Vec::new(),
+            outside_written: false,
+            compat: None,
+        }
+    }
+
+    pub fn with_compat(mut self, compat: Option<CompatDocument>) -> Self {
+        self.compat = compat;
+        self
+    }
+
+    /// Add a site-packages plan (paths already made full).
+    pub fn add_outside(&mut self, plan: &Plan, written: bool) {
+        self.outside = plan
+            .changes
+            .iter()
+            .map(|c| ChangedFile {
+                file: c.rel.clone(),
+                fixes: c.fixes.clone(),
+            })
+            .collect();
+        self.outside_written = written && !self.outside.is_empty();
+        self.skipped.extend(plan.skipped.iter().cloned());
+        self.unparsed.extend(plan.unparsed.iter().cloned());
+        if plan.compiled != super::verify::Compiled::Yes {
+            self.compile_checked = false;
         }
     }
 }

@@ -4,9 +4,12 @@
 use super::catalog;
 use super::engine;
 use super::error::PatchError;
+use super::gate::Installed;
+use super::judge;
 use super::matcher::worth_querying;
 use super::options::PatchOptions;
 use super::recipe::{Applicability, Catalog, Recipe, RecipeErrors};
+use super::rule::Scope;
 use super::scan::{analyze_files, Broken, FileOutcome, Unparsed};
 use super::site::Site;
 use super::verify::{self, Compiled};
@@ -59,6 +62,28 @@ pub fn plan(install: &Install, options: &PatchOptions) -> Result<Plan, PatchErro
     )
 }
 
+/// `plan` with the compat gates judged on `installed` (the install's own files only; see
+/// `site_packages::plan` for the files outside).
+pub fn plan_gated(
+    install: &Install,
+    options: &PatchOptions,
+    installed: &Installed,
+) -> Result<Plan, PatchError> {
+    let files = python_files(&install.root);
+    let target = Target {
+        root: &install.root,
+        files: &files,
+        scope: Scope::Install,
+    };
+    plan_files(
+        catalog::for_options(options),
+        catalog::needles(),
+        &target,
+        options,
+        installed,
+    )
+}
+
 /// `plan` with a given way to load the recipes and their needles.
 pub fn plan_with<'c>(
     load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
@@ -67,11 +92,36 @@ pub fn plan_with<'c>(
     options: &PatchOptions,
 ) -> Result<Plan, PatchError> {
     let files = python_files(&install.root);
-    let (catalog, results) = analyze_files(load, needles, &install.root, &files, options, true)?;
+    let target = Target {
+        root: &install.root,
+        files: &files,
+        scope: Scope::Install,
+    };
+    plan_files(load, needles, &target, options, &Installed::default())
+}
+
+/// The files one plan looks at: the install's, or the listed files of site-packages.
+pub struct Target<'a> {
+    pub root: &'a std::path::Path,
+    pub files: &'a [PathBuf],
+    pub scope: Scope,
+}
+
+/// Prepare and verify a patch of `target`'s files; compat fixes are kept only where their
+/// gates hold for `installed` (and only for recipes of the target's scope).
+pub fn plan_files<'c>(
+    load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
+    needles: &[String],
+    target: &Target<'_>,
+    options: &PatchOptions,
+    installed: &Installed,
+) -> Result<Plan, PatchError> {
+    let root = target.root;
+    let (catalog, results) = analyze_files(load, needles, root, target.files, options, true)?;
     let wanted: Vec<&Recipe> = catalog
         .recipes
         .iter()
-        .filter(|r| r.option.is_some_and(|o| options.wants(o)))
+        .filter(|r| r.option.is_some_and(|o| options.wants(o)) && r.scope == target.scope)
         .collect();
     let mut plan = Plan {
         changes: Vec::new(),
@@ -81,8 +131,8 @@ pub fn plan_with<'c>(
         compiled: Compiled::Yes,
     };
     for (rel, outcome) in results {
-        let path = install.root.join(&rel);
-        let (boxed, analysis) = match outcome {
+        let path = root.join(&rel);
+        let (boxed, mut analysis) = match outcome {
             FileOutcome::Skipped => continue,
             FileOutcome::Broken(why) => {
                 refuse_if_wanted(&wanted, &path, &rel, &why)?;
@@ -96,7 +146,9 @@ pub fn plan_with<'c>(
             FileOutcome::Analyzed(boxed, analysis) => (boxed, analysis),
         };
         let (original, partial) = *boxed;
+        judge::keep_needed(catalog, &mut analysis.fixes, installed, target.scope);
         if analysis.fixes.is_empty() {
+            judge::judge_sites(catalog, &mut analysis.sites, installed);
             plan.sites.extend(analysis.sites);
             continue;
         }
@@ -110,7 +162,9 @@ pub fn plan_with<'c>(
                 column: at.column,
             });
         }
-        let analysis = engine::analyze(catalog, &src, &rel, options);
+        let mut analysis = engine::analyze(catalog, &src, &rel, options);
+        judge::keep_needed(catalog, &mut analysis.fixes, installed, target.scope);
+        judge::judge_sites(catalog, &mut analysis.sites, installed);
         plan.sites.extend(analysis.sites);
         let applied = engine::fix(&src, analysis.fixes);
         let summary = |f: &super::edit::Fix| FixSummary {

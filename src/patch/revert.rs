@@ -20,8 +20,30 @@ pub struct RevertOutcome {
     pub already_original: Vec<PathBuf>,
 }
 
+/// Revert the install, then the files sadfix changed in its Python's site-packages (shown
+/// with their full path).
 pub fn revert(install: &Install, force: bool) -> Result<RevertOutcome, PatchError> {
-    let state = install.state_dir();
+    let mut outcome = revert_at(&install.root, &install.state_dir(), force)?;
+    if let Some((root, state)) = super::site_packages::recorded(install) {
+        let outside = revert_at(&root, &state, force)?;
+        let full = |v: Vec<PathBuf>| v.into_iter().map(|p| root.join(p)).collect::<Vec<_>>();
+        outcome.restored.extend(full(outside.restored));
+        outcome.forced.extend(full(outside.forced));
+        outcome
+            .already_original
+            .extend(full(outside.already_original));
+        super::site_packages::forget_if_reverted(install);
+    }
+    Ok(outcome)
+}
+
+/// Restore the files under `root` that the journal in `state` lists.
+pub fn revert_at(
+    root: &std::path::Path,
+    state: &std::path::Path,
+    force: bool,
+) -> Result<RevertOutcome, PatchError> {
+    let state = state.to_path_buf();
     let mut outcome = RevertOutcome::default();
     if !state.join("journal.json").exists() {
         return Ok(outcome);
@@ -32,7 +54,7 @@ pub fn revert(install: &Install, force: bool) -> Result<RevertOutcome, PatchErro
     let mut changed = Vec::new();
     for (key, entry) in &journal.files {
         let rel = PathBuf::from(key);
-        let path = install.root.join(&rel);
+        let path = root.join(&rel);
         let now = match std::fs::read(&path) {
             Ok(b) => Some(sha256_hex(&b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

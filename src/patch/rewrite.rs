@@ -39,6 +39,19 @@ pub fn edits(
             );
             Some(vec![Edit::new(node.byte_range(), text)])
         }
+        RewriteOp::Edits(parts) => parts
+            .iter()
+            .map(|(capture, with)| {
+                let node = m.node(*capture)?;
+                let layout = Layout {
+                    newline,
+                    unit: &unit,
+                    base: line_indent(src, node.start_byte()),
+                };
+                let text = with.render(&|c| capture_text(m, src, c), options, &layout);
+                Some(Edit::new(node.byte_range(), text))
+            })
+            .collect(),
         RewriteOp::Unwrap { statement, body } => {
             let stmt = m.node(*statement)?;
             let block = m.node(*body)?;
@@ -68,6 +81,12 @@ pub fn edits(
                 .then(|| vec![Edit::new(first.end_byte()..last.end_byte(), "")])
         }
     }
+}
+
+fn capture_text(m: &Match<'_>, src: &Source, c: u32) -> String {
+    m.node(c)
+        .map(|n| src.node_text(n).to_string())
+        .unwrap_or_default()
 }
 
 /// The whitespace that starts the line holding `byte`.

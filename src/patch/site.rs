@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub enum SiteKind {
     Device,
     BatchSize,
+    /// Code that a package newer than SadTalker's pins breaks (`patch --compat`), or the
+    /// Face Renderer's frame list (`patch --offload-frames`).
+    Compat,
 }
 
 /// What `patch` does (or would do) with a site.
@@ -30,6 +33,12 @@ pub enum Action {
     ReportOnly,
     /// Not PyTorch (family K): sadfix does not touch it.
     Unsupported,
+    /// Already in the form `patch --compat` (or `--offload-frames`) writes.
+    AlreadyFixed,
+    /// A compat fix whose trigger is absent from the installed packages.
+    NotNeeded,
+    /// A compat fix left alone because the installed packages could not be read.
+    GateUnknown,
 }
 
 /// One place in the install's code that selects the device or sets the batch size.
@@ -51,4 +60,8 @@ pub struct Site {
     pub recipe: Option<String>,
     /// One line on what this is and why the action was chosen.
     pub note: String,
+    /// Compat sites: the gate and what the installed packages say, e.g.
+    /// "numpy >= 1.24: numpy 2.4.0".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
 }

@@ -1,10 +1,12 @@
 //! Checking one raw recipe against the compiled query and the grammar: every problem is
 //! collected, so a recipe author sees them all at once.
 
+use super::gate;
 use super::guard;
 use super::options::PatchOption;
-use super::recipe::{
+use super::rule::{
     AlreadyApplied, Applicability, RawApplied, RawRecipe, RawRewrite, Recipe, Rewrite, RewriteOp,
+    Scope,
 };
 use super::site::{Action, SiteKind};
 use super::source::language;
@@ -29,8 +31,11 @@ pub(super) fn validate(
     let kind = match raw.kind.as_str() {
         "device" => Some(SiteKind::Device),
         "batch_size" => Some(SiteKind::BatchSize),
+        "compat" => Some(SiteKind::Compat),
         other => {
-            errors.push(format!("kind {other:?} is not device or batch_size"));
+            errors.push(format!(
+                "kind {other:?} is not device, batch_size or compat"
+            ));
             None
         }
     };
@@ -39,7 +44,7 @@ pub(super) fn validate(
         let parsed = PatchOption::parse(o);
         if parsed.is_none() {
             errors.push(format!(
-                "option {o:?} is not force-gpu, cuda-timeout or batch-size"
+                "option {o:?} is not force-gpu, cuda-timeout, batch-size, compat or offload-frames"
             ));
         }
         parsed
@@ -55,6 +60,23 @@ pub(super) fn validate(
             Applicability::Safe
         }
     };
+    let gates: Vec<gate::Gate> = raw
+        .gates
+        .iter()
+        .filter_map(|g| gate::validate(g).map_err(|e| errors.push(e)).ok())
+        .collect();
+    let scope = match raw.scope.as_deref().unwrap_or("install") {
+        "install" => Scope::Install,
+        "site-packages" => Scope::SitePackages,
+        other => {
+            errors.push(format!("scope {other:?} is not install or site-packages"));
+            Scope::Install
+        }
+    };
+    if (scope == Scope::SitePackages) == raw.files.is_empty() {
+        errors
+            .push("`files` goes with `scope: site-packages` (the files it may edit there)".into());
+    }
     if raw.needles.is_empty() {
         errors.push("needles must list at least one string the file must contain".into());
     }
@@ -148,6 +170,9 @@ pub(super) fn validate(
         already_applied,
         note: raw.note,
         listed: raw.listed.unwrap_or(true),
+        gates,
+        scope,
+        files: raw.files,
         shard: 0,
         patterns,
     })
@@ -162,6 +187,29 @@ fn validate_rewrite(
     let cap = |name: &str| {
         capture(name).ok_or_else(|| format!("rewrite capture @{name} is not in the query"))
     };
+    if !rw.edits.is_empty() {
+        let mut parts = Vec::new();
+        for e in &rw.edits {
+            match (cap(&e.replace), template::parse(&e.with, capture)) {
+                (Ok(c), Ok(t)) => parts.push((c, t)),
+                (c, t) => {
+                    errors.extend(c.err());
+                    errors.extend(t.err().into_iter().flatten());
+                }
+            }
+        }
+        if rw.replace.is_some() || rw.unwrap.is_some() || rw.dedupe.is_some() {
+            errors.push("`edits` stands alone: no replace, unwrap or dedupe beside it".into());
+        }
+        return if errors.is_empty() {
+            Ok(Rewrite {
+                op: RewriteOp::Edits(parts),
+                helper: false,
+            })
+        } else {
+            Err(errors)
+        };
+    }
     let op = match (&rw.replace, &rw.with, &rw.unwrap, &rw.body, &rw.dedupe) {
         (None, None, None, None, None) if rw.drop_cuda_check.is_some() => {
             let name = rw.drop_cuda_check.as_deref().unwrap_or_default();
@@ -241,6 +289,7 @@ fn parse_action(text: &str) -> Result<Action, String> {
         "already_bounded" => Action::AlreadyBounded,
         "report_only" => Action::ReportOnly,
         "unsupported" => Action::Unsupported,
-        other => return Err(format!("action {other:?} is not one of rewrite, repair, already_forced, already_gpu, already_bounded, report_only, unsupported")),
+        "already_fixed" => Action::AlreadyFixed,
+        other => return Err(format!("action {other:?} is not one of rewrite, repair, already_forced, already_gpu, already_bounded, already_fixed, report_only, unsupported")),
     })
 }

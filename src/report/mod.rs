@@ -2,6 +2,7 @@
 //! Renderers for each command live in their own file and return strings; `emit` writes them.
 
 pub mod bench;
+pub mod compat;
 pub mod doctor;
 pub mod patch;
 pub mod scan;

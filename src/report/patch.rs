@@ -13,10 +13,16 @@ pub fn render_diff(plan: &Plan, color: bool) -> String {
     for change in &plan.changes {
         let rel = change.rel.display();
         let diff = TextDiff::from_lines(&change.before, &change.after);
+        // A file outside the install (site-packages) is named by its full path.
+        let (old, new) = if change.rel.is_absolute() {
+            (rel.to_string(), rel.to_string())
+        } else {
+            (format!("a/{rel}"), format!("b/{rel}"))
+        };
         let text = diff
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{rel}"), &format!("b/{rel}"))
+            .header(&old, &new)
             .to_string();
         for line in text.split_inclusive('\n') {
             out.push_str(&paint(line, color));
@@ -82,9 +88,15 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
         .sites
         .iter()
         .filter(|s| !matches!(s.action, Action::Rewrite | Action::Repair))
+        .filter(|s| s.kind != SiteKind::Compat || super::compat::asked_about(s, options))
     {
+        let gate = s
+            .gate
+            .as_deref()
+            .map(|g| format!(" [{g}]"))
+            .unwrap_or_default();
         lines.push(format!(
-            "not edited {}:{}: {} {} ({}): {}",
+            "not edited {}:{}: {} {} ({}){gate}: {}",
             s.file.display(),
             s.line,
             super::scan::kind_label(s.kind),
@@ -93,6 +105,7 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
             s.note
         ));
     }
+    lines.extend(super::compat::lines(doc, options));
     for u in &doc.unparsed {
         lines.push(format!(
             "not scanned {}: {}",
@@ -102,6 +115,9 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
     }
     let n = doc.changed.len();
     lines.push(match (doc.mode, n) {
+        (_, 0) if !doc.outside.is_empty() => {
+            "nothing changed in the install itself (site-packages: see above)".into()
+        }
         (_, 0) => nothing_changed(doc, options),
         (Mode::Apply, _) => {
             format!("patched {n} file(s); backups in .sadfix/ (undo: sadfix patch --revert)")
@@ -124,10 +140,16 @@ fn nothing_changed(doc: &PatchDocument, options: &PatchOptions) -> String {
     let left: Vec<&Site> = doc
         .sites
         .iter()
-        .filter(|s| matches!(s.action, Action::ReportOnly | Action::Unsupported))
+        .filter(|s| {
+            matches!(
+                s.action,
+                Action::ReportOnly | Action::Unsupported | Action::GateUnknown
+            )
+        })
         .filter(|s| match s.kind {
             SiteKind::Device => options.force_gpu || options.cuda_timeout.is_some(),
             SiteKind::BatchSize => options.batch_size.is_some(),
+            SiteKind::Compat => super::compat::asked_about(s, options),
         })
         .collect();
     if left.is_empty() && doc.skipped.is_empty() {
@@ -163,6 +185,12 @@ fn flags(options: &PatchOptions) -> String {
     }
     if options.cuda_timeout.is_some() {
         given.push("--cuda-timeout");
+    }
+    if options.compat {
+        given.push("--compat");
+    }
+    if options.offload_frames {
+        given.push("--offload-frames");
     }
     given.join(" and ")
 }
@@ -211,6 +239,9 @@ mod tests {
             sites,
             unparsed: Vec::new(),
             compile_checked: true,
+            outside: Vec::new(),
+            outside_written: false,
+            compat: None,
         }
     }
 
@@ -224,13 +255,13 @@ mod tests {
             action,
             recipe: None,
             note: String::new(),
+            gate: None,
         }
     }
 
     const FORCE: PatchOptions = PatchOptions {
         force_gpu: true,
-        batch_size: None,
-        cuda_timeout: None,
+        ..PatchOptions::NONE
     };
 
     fn last(doc: &PatchDocument, options: &PatchOptions) -> String {

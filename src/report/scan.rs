@@ -14,6 +14,9 @@ pub fn action_label(action: Action) -> &'static str {
         Action::AlreadyBounded => "already bounded",
         Action::ReportOnly => "report only",
         Action::Unsupported => "unsupported: not PyTorch",
+        Action::AlreadyFixed => "already fixed",
+        Action::NotNeeded => "not needed",
+        Action::GateUnknown => "gate unknown",
     }
 }
 
@@ -21,6 +24,7 @@ pub fn kind_label(kind: SiteKind) -> &'static str {
     match kind {
         SiteKind::Device => "device",
         SiteKind::BatchSize => "batch size",
+        SiteKind::Compat => "compat",
     }
 }
 
@@ -43,22 +47,32 @@ pub fn render(doc: &ScanDocument) -> String {
     out
 }
 
-/// A table of sites: file, line, kind, family, value, action.
+/// A table of sites: file, line, kind, family, value, action (and the gate, when a compat
+/// site has one).
 pub fn table(sites: &[Site]) -> String {
     let mut table = Table::new();
+    let gated = sites.iter().any(|s| s.gate.is_some());
+    let mut header = vec!["file", "line", "kind", "family", "value", "action"];
+    if gated {
+        header.push("gate");
+    }
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["file", "line", "kind", "family", "value", "action"]);
+        .set_header(header);
     for s in sites {
-        table.add_row([
+        let mut row = vec![
             s.file.display().to_string(),
             s.line.to_string(),
             kind_label(s.kind).to_string(),
             s.family.clone(),
             s.value.clone(),
             action_label(s.action).to_string(),
-        ]);
+        ];
+        if gated {
+            row.push(s.gate.clone().unwrap_or_default());
+        }
+        table.add_row(row);
     }
     table.to_string()
 }
@@ -83,6 +97,48 @@ pub fn hints(doc: &ScanDocument) -> Vec<String> {
         matches!(s.action, Action::ReportOnly | Action::Unsupported) && s.kind == SiteKind::Device
     }) {
         hints.push(format!("{}:{}: {}", s.file.display(), s.line, s.note));
+    }
+    hints.extend(compat_hints(doc));
+    hints
+}
+
+/// What to run for the compat sites: the patch flags, and the pip commands no code fix replaces.
+fn compat_hints(doc: &ScanDocument) -> Vec<String> {
+    let mut hints = Vec::new();
+    let needs = |s: &&Site| s.kind == SiteKind::Compat && s.action == Action::Rewrite;
+    let inside = doc.sites.iter().filter(needs).any(|s| s.file.is_relative());
+    let outside = doc.sites.iter().filter(needs).any(|s| s.file.is_absolute());
+    let offload = doc
+        .sites
+        .iter()
+        .filter(needs)
+        .any(|s| s.family == "offload-frames");
+    if outside {
+        hints.push("fix what newer packages break, including basicsr in site-packages: sadfix patch --compat --site-packages".into());
+    } else if inside
+        && doc
+            .sites
+            .iter()
+            .filter(needs)
+            .any(|s| s.family != "offload-frames")
+    {
+        hints.push("fix what newer packages break: sadfix patch --compat".into());
+    }
+    if offload {
+        hints.push(
+            "keep the rendered frames on the host (long clips): sadfix patch --offload-frames"
+                .into(),
+        );
+    }
+    if let Some(compat) = &doc.compat {
+        if let Some(why) = &compat.packages_unknown {
+            hints.push(format!(
+                "package versions unknown, compat gates not judged: {why}"
+            ));
+        }
+        for p in &compat.pip {
+            hints.push(format!("{}: run `{}`", p.why, p.command));
+        }
     }
     hints
 }

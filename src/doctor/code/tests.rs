@@ -13,6 +13,7 @@ fn device(family: &str, action: Action, value: &str) -> Site {
         action,
         recipe: None,
         note: "test site".into(),
+        gate: None,
     }
 }
 

@@ -190,7 +190,13 @@ fn forward_compat(g: &Gathered) -> Cause {
     let without: Vec<&str> = kept
         .iter()
         .copied()
-        .filter(|d| !d.contains("compat"))
+        // The cuda-compat directory itself (`/usr/local/cuda-12.4/compat`), not any path that
+        // merely has "compat" somewhere in it.
+        .filter(|d| {
+            !std::path::Path::new(d)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("compat"))
+        })
         .collect();
     let fix = if without.len() < kept.len() {
         Some(format!("export LD_LIBRARY_PATH={}", without.join(":")))

@@ -3,8 +3,10 @@
 pub mod arch;
 pub mod cause;
 pub mod driver;
+pub mod hand_fix;
 pub mod install;
 pub mod packages;
+pub mod pins;
 pub mod system;
 pub mod torch;
 
@@ -40,11 +42,13 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         packages::check_numpy(g),
         packages::check_basicsr(g),
         packages::check_versions(g),
+        pins::check_version_changes(g),
         tools::check_ffmpeg(&g.ffmpeg),
         weights::check_checkpoints(&g.install.root),
         weights::check_gfpgan(&g.install.root),
         check_device_selection(&g.sites, cuda_state(g)),
         check_batch_size(&g.sites, gpu_memory),
+        hand_fix::check_numpy_hand_fixes(g),
     ];
     checks.sort_by_key(|c| c.area);
     checks

@@ -4,6 +4,7 @@
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::Degradations;
+use crate::install::PythonSource;
 use std::path::Path;
 
 /// The packages SadTalker's requirements name, as the facts probe reports them.
@@ -47,15 +48,33 @@ fn versions_unknown(id: &str) -> Check {
     )
 }
 
+/// `sadfix patch --compat` (plus `--site-packages`), with the Python doctor used when it was
+/// given by flag, so the gates read the same packages.
+pub fn compat_fix(g: &Gathered, outside: bool) -> String {
+    let mut fix = String::from("sadfix patch --compat");
+    if outside {
+        fix.push_str(" --site-packages");
+    }
+    if let Some(choice) = g.python.as_ref().filter(|c| c.source == PythonSource::Flag) {
+        fix.push_str(&format!(
+            " --python {}",
+            crate::doctor::shell::quote(&choice.path.display().to_string())
+        ));
+    }
+    fix
+}
+
 /// `packages.numpy`: SadTalker pins 1.23.4; >= 1.24 removes `np.float`, 2.x breaks at import.
+/// Every numpy breakage of SadTalker's own code has a code fix (`patch --compat`).
 pub fn check_numpy(g: &Gathered) -> Check {
     let id = "packages.numpy";
     if g.facts().is_none() {
         return versions_unknown(id);
     }
-    let fix = format!("{} -m pip install numpy==1.23.4", g.python_cmd());
+    let pip = format!("{} -m pip install numpy==1.23.4", g.python_cmd());
+    let fix = compat_fix(g, false);
     let Some(version) = g.package("numpy") else {
-        return Check::new(id, Area::Packages, Status::Fail, "numpy is not installed").fix(fix);
+        return Check::new(id, Area::Packages, Status::Fail, "numpy is not installed").fix(pip);
     };
     let Some(v) = major_minor(version) else {
         return Check::new(
@@ -68,6 +87,7 @@ pub fn check_numpy(g: &Gathered) -> Check {
     if v >= (2, 0) {
         return Check::new(id, Area::Packages, Status::Fail, format!("numpy {version}: SadTalker's code breaks with numpy 2 (np.VisibleDeprecationWarning at import)"))
             .evidence("SadTalker pins numpy 1.23.4")
+            .evidence(format!("or go back to the pin: {pip}"))
             .fix(fix);
     }
     if v >= (1, 24) {
@@ -87,6 +107,7 @@ pub fn check_numpy(g: &Gathered) -> Check {
                 .iter()
                 .map(|at| format!("uses a removed alias: {at}")),
         )
+        .evidence(format!("or go back to the pin: {pip}"))
         .fix(fix);
     }
     Check::new(id, Area::Packages, Status::Ok, format!("numpy {version}"))
@@ -144,7 +165,6 @@ pub fn check_basicsr(g: &Gathered) -> Check {
     };
     let at = format!("{}:{line}: {}", file.path, text.trim());
     if removed {
-        let name = crate::doctor::shell::quote(&Path::new(&file.path).display().to_string());
         return Check::new(
             id,
             Area::Packages,
@@ -152,7 +172,8 @@ pub fn check_basicsr(g: &Gathered) -> Check {
             format!("basicsr {version} imports torchvision.transforms.functional_tensor, removed in torchvision {tv}"),
         )
         .evidence(at)
-        .fix(format!("sed -i 's/torchvision.transforms.functional_tensor/torchvision.transforms.functional/' {name}"));
+        .evidence("no fixed basicsr release exists; the fix edits this file (backed up, undone by `sadfix patch --revert`)")
+        .fix(compat_fix(g, true));
     }
     Check::new(
         id,

@@ -4,6 +4,7 @@ pub mod arch;
 pub mod cause;
 pub mod driver;
 pub mod install;
+pub mod interrupted;
 pub mod packages;
 pub mod system;
 pub mod torch;
@@ -46,6 +47,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         check_device_selection(&g.sites, cuda_state(g)),
         check_batch_size(&g.sites, gpu_memory),
     ];
+    interrupted::mark(&mut checks, g);
     checks.sort_by_key(|c| c.area);
     checks
 }

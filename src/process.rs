@@ -24,6 +24,9 @@ pub enum Ending {
     Signaled(i32),
     /// Ran past its deadline; `needed_kill` says it ignored SIGTERM and took SIGKILL.
     TimedOut { needed_kill: bool },
+    /// Ended by sadfix because sadfix itself was interrupted (Ctrl-C or SIGTERM, see
+    /// `interrupt`); `needed_kill` as for `TimedOut`.
+    Interrupted { needed_kill: bool },
 }
 
 impl Ending {
@@ -54,21 +57,6 @@ pub fn kill_live_groups() {
         }
     }
     crate::mark::kill_marked();
-}
-
-/// On Ctrl-C or SIGTERM, end every child's process group, then die of the signal (see
-/// `interrupt`). For commands whose children have no other way to learn of the interrupt: a
-/// probe stuck in the CUDA driver would otherwise outlive sadfix.
-pub fn end_children_on_interrupt() -> io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-    std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            crate::interrupt::note(signal);
-            crate::interrupt::kill_and_reraise(signal);
-        }
-    });
-    Ok(())
 }
 
 /// A child in its own process group. Dropping it kills the whole group and reaps the child, so
@@ -204,7 +192,11 @@ pub fn tail_lines(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Run `cmd` to completion or to `timeout`, capturing both pipes; stdin is closed.
+/// How often a bounded child's wait looks for an interrupt of sadfix.
+const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+
+/// Run `cmd` to completion, to `timeout`, or to an interrupt of sadfix (the group is then ended
+/// the same way as at the deadline), capturing both pipes; stdin is closed.
 pub fn run_bounded(mut cmd: Command, timeout: Duration, grace: Duration) -> io::Result<Finished> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -213,14 +205,23 @@ pub fn run_bounded(mut cmd: Command, timeout: Duration, grace: Duration) -> io::
     let mut child = GroupChild::spawn(cmd)?;
     let out = child.take_stdout().map(read_to_end_thread);
     let err = child.take_stderr().map(read_to_end_thread);
-    let ending = match child.wait_until(start + timeout)? {
-        Some(status) => {
+    let deadline = start + timeout;
+    let ending = loop {
+        let slice = (Instant::now() + INTERRUPT_POLL).min(deadline);
+        if let Some(status) = child.wait_until(slice)? {
             child.kill_leftovers();
-            Ending::from_status(status)
+            break Ending::from_status(status);
         }
-        None => Ending::TimedOut {
-            needed_kill: child.terminate(grace)?,
-        },
+        if crate::interrupt::received().is_some() {
+            break Ending::Interrupted {
+                needed_kill: child.terminate(grace)?,
+            };
+        }
+        if Instant::now() >= deadline {
+            break Ending::TimedOut {
+                needed_kill: child.terminate(grace)?,
+            };
+        }
     };
     let elapsed = start.elapsed();
     Ok(Finished {

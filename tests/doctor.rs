@@ -8,35 +8,14 @@ use sadfix::doctor::check::{DoctorReport, Status};
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
+use util::fake_torch::{self, python};
 use util::{copy_fixture, fixtures, sadfix};
-
-/// The real interpreter behind `python3` (a pyenv shim needs PATH, which these tests replace).
-fn python() -> PathBuf {
-    let out = StdCommand::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 on PATH");
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
-/// PATH with the stand-in ffmpeg and the basic tools only.
-fn test_path() -> String {
-    format!("{}:/usr/bin:/bin", fixtures().join("doctor/bin").display())
-}
 
 /// `sadfix` run from `cwd` with the fake torch in `mode`, the `packages` metadata set, and
 /// nothing else from this process's environment.
 fn with_fake_torch(cwd: &Path, mode: &str, packages: &str) -> assert_cmd::Command {
-    let fake = fixtures().join("fake_torch");
     let mut cmd = sadfix(cwd);
-    cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .env("PATH", test_path())
-        .env("FAKE_TORCH_MODE", mode)
-        .env(
-            "PYTHONPATH",
-            format!("{}:{}", fake.display(), fake.join(packages).display()),
-        );
+    cmd.env_clear().envs(fake_torch::env(mode, packages));
     cmd
 }
 
@@ -398,77 +377,6 @@ fn fix_commands_run_as_printed_from_outside_an_install_whose_path_has_a_space() 
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("default=4"));
-}
-
-/// Processes whose environment holds `marker`.
-fn processes_marked(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        if String::from_utf8_lossy(&environ).contains(marker) {
-            found.push(entry.file_name().to_string_lossy().to_string());
-        }
-    }
-    found
-}
-
-#[test]
-fn ctrl_c_during_a_hanging_cuda_probe_leaves_no_probe_behind() {
-    let (_tmp, root) = copy_fixture("doctor/healthy");
-    let marker = format!("SADFIX_TEST_PROBE_MARK=ctrl-c-{}", std::process::id());
-    let (key, value) = marker.split_once('=').unwrap();
-    let fake = fixtures().join("fake_torch");
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("sadfix"))
-        .current_dir(root.join("SadTalker"))
-        .env_clear()
-        .env("PATH", test_path())
-        .env("NO_COLOR", "1")
-        .env("FAKE_TORCH_MODE", "hang")
-        .env(
-            "PYTHONPATH",
-            format!(
-                "{}:{}",
-                fake.display(),
-                fake.join("packages-pinned").display()
-            ),
-        )
-        .env(key, value)
-        .args(["doctor", "--timeout", "60", "--python"])
-        .arg(python())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait for sadfix, the CUDA probe and the hang's grandchild to be running.
-    let started = Instant::now();
-    while processes_marked(&marker).len() < 3 && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        processes_marked(&marker).len() >= 3,
-        "the probes never started"
-    );
-    // SAFETY: a signal to the child this test started.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
-    let status = child.wait().unwrap();
-    // Dies of the SIGINT itself (a shell sees 130), so a calling loop stops.
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&status),
-        Some(libc::SIGINT),
-        "dies of the signal"
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    let left: Vec<String> = processes_marked(&marker)
-        .into_iter()
-        .filter(|pid| {
-            // A killed process not yet reaped by init is not left running.
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            !stat.contains(") Z ")
-        })
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]

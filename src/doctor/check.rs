@@ -17,6 +17,9 @@ pub enum Status {
     Skip,
     /// A probe ran past its deadline and was killed; counts as a failure.
     Timeout,
+    /// Not judged: Ctrl-C or SIGTERM ended sadfix before a probe this check rests on answered.
+    /// No fault of the install, so not a failure.
+    Interrupted,
 }
 
 impl Status {
@@ -32,6 +35,7 @@ impl Status {
             Status::Fail => "fail",
             Status::Skip => "skip",
             Status::Timeout => "timeout",
+            Status::Interrupted => "interrupted",
         }
     }
 }

@@ -49,8 +49,10 @@ pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
         .map(preflight::read_audio)
         .transpose())
     .map_err(|e| coded(ExitCode::Usage, e))?;
-    // The probes run in process groups of their own, out of reach of the terminal's Ctrl-C.
-    crate::process::end_children_on_interrupt().context("cannot set up the Ctrl-C handler")?;
+    // The probes run in process groups of their own, out of reach of the terminal's Ctrl-C: on
+    // the first Ctrl-C or SIGTERM each probe's wait ends its group, the checks that rest on it
+    // come out `interrupted`, the report is printed, and `interrupt::exit` re-raises the signal.
+    crate::interrupt::Watch::start().context("cannot set up the Ctrl-C handler")?;
     let env = |var: &str| std::env::var(var).ok();
     // A recorded snapshot instead of NVML, for tests and bug reports; the report says so.
     let gpu = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {

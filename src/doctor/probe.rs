@@ -116,6 +116,13 @@ pub enum ProbeOutcome<T> {
         needed_kill: bool,
         stderr_tail: String,
     },
+    /// sadfix was interrupted (Ctrl-C or SIGTERM, `signal`) before the probe finished: its group
+    /// was ended, and what it would have found is not known. Not a fault of the install.
+    Interrupted {
+        after: Duration,
+        signal: i32,
+        stderr_tail: String,
+    },
     /// It ended without a usable result: crash, signal, garbage, or it could not start.
     Failed {
         reason: String,
@@ -173,6 +180,12 @@ fn run_probe<T: DeserializeOwned>(
         .env("PYTHONUNBUFFERED", "1");
     match run_bounded(cmd, timeout, DEFAULT_GRACE) {
         Ok(done) => interpret(&done),
+        // Nothing new starts once sadfix is interrupted.
+        Err(_) if crate::interrupt::received().is_some() => ProbeOutcome::Interrupted {
+            after: Duration::ZERO,
+            signal: crate::interrupt::received().unwrap_or(libc::SIGINT),
+            stderr_tail: String::new(),
+        },
         Err(e) => ProbeOutcome::Failed {
             reason: format!("{COULD_NOT_START} {}: {e}", python.display()),
             stderr_tail: String::new(),
@@ -183,12 +196,22 @@ fn run_probe<T: DeserializeOwned>(
 /// Turn what a probe left behind into an outcome.
 pub fn interpret<T: DeserializeOwned>(done: &Finished) -> ProbeOutcome<T> {
     let stderr_tail = done.stderr_tail(6);
-    if let Ending::TimedOut { needed_kill } = done.ending {
-        return ProbeOutcome::TimedOut {
-            after: done.elapsed,
-            needed_kill,
-            stderr_tail,
-        };
+    match done.ending {
+        Ending::TimedOut { needed_kill } => {
+            return ProbeOutcome::TimedOut {
+                after: done.elapsed,
+                needed_kill,
+                stderr_tail,
+            }
+        }
+        Ending::Interrupted { .. } => {
+            return ProbeOutcome::Interrupted {
+                after: done.elapsed,
+                signal: crate::interrupt::received().unwrap_or(libc::SIGINT),
+                stderr_tail,
+            }
+        }
+        _ => {}
     }
     let stdout = String::from_utf8_lossy(&done.stdout);
     let line = stdout.lines().rev().find_map(|l| l.strip_prefix(MARKER));
@@ -228,6 +251,7 @@ pub fn signal_name(sig: i32) -> String {
         libc::SIGFPE => "SIGFPE",
         libc::SIGKILL => "SIGKILL",
         libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
         _ => return format!("signal {sig}"),
     };
     format!("signal {sig} ({name})")
@@ -283,6 +307,19 @@ mod tests {
         assert!(
             matches!(exited, ProbeOutcome::Failed { ref reason, .. } if reason.contains("code 1"))
         );
+    }
+
+    #[test]
+    fn a_probe_ended_by_an_interrupt_is_interrupted_not_failed() {
+        let got: ProbeOutcome<CudaProbe> = interpret(&finished(
+            Ending::Interrupted { needed_kill: true },
+            "",
+            "stuck",
+        ));
+        match got {
+            ProbeOutcome::Interrupted { stderr_tail, .. } => assert_eq!(stderr_tail, "stuck"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::check::{Area, Check, Status};
 use crate::install::find_on_path;
-use crate::process::{run_bounded, DEFAULT_GRACE};
+use crate::process::{run_bounded, Ending, DEFAULT_GRACE};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -17,6 +17,10 @@ pub enum Ffmpeg {
         path: PathBuf,
         version: Result<String, String>,
     },
+    /// Found, but sadfix was interrupted before `ffmpeg -version` answered.
+    Interrupted {
+        path: PathBuf,
+    },
 }
 
 /// Look for ffmpeg on `path_var` and ask it for its version.
@@ -26,7 +30,15 @@ pub fn probe_ffmpeg(path_var: &str, timeout: Duration) -> Ffmpeg {
     };
     let mut cmd = Command::new(&path);
     cmd.arg("-hide_banner").arg("-version");
-    let version = match run_bounded(cmd, timeout, DEFAULT_GRACE) {
+    let done = run_bounded(cmd, timeout, DEFAULT_GRACE);
+    let interrupted = match &done {
+        Ok(done) => matches!(done.ending, Ending::Interrupted { .. }),
+        Err(_) => crate::interrupt::received().is_some(),
+    };
+    if interrupted {
+        return Ffmpeg::Interrupted { path };
+    }
+    let version = match done {
         Ok(done) if done.success() => Ok(String::from_utf8_lossy(&done.stdout)
             .lines()
             .next()
@@ -74,6 +86,13 @@ pub fn check_ffmpeg(ffmpeg: &Ffmpeg) -> Check {
         )
         .evidence(why.clone())
         .fix("sudo apt-get install --reinstall -y ffmpeg"),
+        Ffmpeg::Interrupted { path } => Check::new(
+            "ffmpeg",
+            Area::Tools,
+            Status::Interrupted,
+            "not judged: sadfix was interrupted before `ffmpeg -version` answered",
+        )
+        .evidence(path.display().to_string()),
     }
 }
 

@@ -31,6 +31,12 @@ pub fn read(install: &Install, flag: Option<&Path>) -> Result<Installed, Install
                 reason: format!("it did not answer within {} s", after.as_secs()),
             })
         }
+        ProbeOutcome::Interrupted { signal, .. } => {
+            return Err(InstalledError::Probe {
+                python,
+                reason: format!("sadfix was interrupted (signal {signal}) while it read them"),
+            })
+        }
         ProbeOutcome::Failed { reason, .. } | ProbeOutcome::NotRun { reason } => {
             return Err(InstalledError::Probe { python, reason })
         }

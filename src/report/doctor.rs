@@ -38,6 +38,15 @@ pub fn render(report: &DoctorReport, color: bool) -> String {
     }
     out.push('\n');
     out.push_str(&totals(report));
+    if report
+        .checks
+        .iter()
+        .any(|c| c.status == Status::Interrupted)
+    {
+        out.push_str(
+            "sadfix was interrupted: the checks marked INTERRUPTED were not judged; run `sadfix doctor` again for them\n",
+        );
+    }
     out
 }
 
@@ -92,6 +101,7 @@ fn mark(status: Status, color: bool) -> Cell {
         Status::Fail => "FAIL",
         Status::Skip => "skip",
         Status::Timeout => "TIMEOUT",
+        Status::Interrupted => "INTERRUPTED",
     };
     let cell = Cell::new(text);
     if !color {
@@ -102,6 +112,7 @@ fn mark(status: Status, color: bool) -> Cell {
         Status::Warn => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
         Status::Fail | Status::Timeout => cell.fg(Color::Red).add_attribute(Attribute::Bold),
         Status::Skip => cell.fg(Color::DarkGrey),
+        Status::Interrupted => cell.fg(Color::Magenta).add_attribute(Attribute::Bold),
     }
 }
 
@@ -111,6 +122,7 @@ fn totals(report: &DoctorReport) -> String {
     for status in [
         Status::Fail,
         Status::Timeout,
+        Status::Interrupted,
         Status::Warn,
         Status::Ok,
         Status::Skip,
@@ -162,6 +174,25 @@ mod tests {
         assert!(text.contains("GPU facts: replay: snap.json"));
         assert!(text.contains("1 fail, 1 ok in 1.2 s"));
         assert!(!text.contains('\u{1b}'), "no colour was asked for");
+    }
+
+    #[test]
+    fn interrupted_checks_are_marked_and_the_rerun_named() {
+        let checks = vec![
+            Check::new(
+                "cuda.available",
+                Area::Torch,
+                Status::Interrupted,
+                "not judged",
+            ),
+            Check::new("ffmpeg", Area::Tools, Status::Ok, "ffmpeg 6"),
+        ];
+        let report = report(checks);
+        assert!(!report.failed());
+        let text = render(&report, false);
+        assert!(text.contains("INTERRUPTED  cuda.available"), "{text}");
+        assert!(text.contains("1 interrupted, 1 ok in 1.2 s"), "{text}");
+        assert!(text.contains("run `sadfix doctor` again"), "{text}");
     }
 
     #[test]

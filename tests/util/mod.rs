@@ -1,6 +1,8 @@
 //! Shared helpers for the CLI tests: per-test temporary copies of fixtures and the binary.
 #![allow(dead_code)]
 
+pub mod fake_torch;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

@@ -79,5 +79,9 @@ pub fn check_python(g: &Gathered) -> Check {
         ProbeOutcome::NotRun { reason } => {
             Check::new(id, Area::Install, Status::Skip, reason.clone())
         }
+        // Worded in full by `interrupted::mark`.
+        ProbeOutcome::Interrupted { .. } => {
+            Check::new(id, Area::Install, Status::Interrupted, "not judged")
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod cause;
 pub mod driver;
 pub mod hand_fix;
 pub mod install;
+pub mod interrupted;
 pub mod packages;
 pub mod pins;
 pub mod system;
@@ -50,6 +51,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         check_batch_size(&g.sites, gpu_memory),
         hand_fix::check_numpy_hand_fixes(g),
     ];
+    interrupted::mark(&mut checks, g);
     checks.sort_by_key(|c| c.area);
     checks
 }

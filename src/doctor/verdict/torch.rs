@@ -130,6 +130,10 @@ pub fn check_available(g: &Gathered) -> Check {
         ProbeOutcome::NotRun { reason } => {
             return Check::new(id, Area::Torch, Status::Skip, reason.clone())
         }
+        // Worded in full by `interrupted::mark`.
+        ProbeOutcome::Interrupted { .. } => {
+            return Check::new(id, Area::Torch, Status::Interrupted, "not judged")
+        }
         ProbeOutcome::Done { result, .. } => result,
     };
     if probe.import_error.is_some() {

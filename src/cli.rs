@@ -4,6 +4,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+/// `bench --interval` when none is given, in milliseconds.
+pub const DEFAULT_INTERVAL_MS: u64 = 250;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sadfix",
@@ -202,7 +205,7 @@ pub struct BenchArgs {
     )]
     pub timeout: f64,
     /// Telemetry sampling interval, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = crate::bench::options::DEFAULT_INTERVAL_MS)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_INTERVAL_MS)]
     pub interval: u64,
     /// Write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]

@@ -4,26 +4,10 @@
 //! and a `for f in *.wav; do sadfix bench ...; done` loop stops. A second signal ends at once.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// The first interrupting signal received, 0 while none has come.
-static RECEIVED: AtomicI32 = AtomicI32::new(0);
-
-/// The signal that interrupted this run of sadfix, if one did.
-pub fn received() -> Option<i32> {
-    match RECEIVED.load(Ordering::SeqCst) {
-        0 => None,
-        signal => Some(signal),
-    }
-}
-
-/// Note that `signal` interrupted the run; returns whether it is the first one.
-pub fn note(signal: i32) -> bool {
-    RECEIVED
-        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
-        .is_ok()
-}
+pub use crate::interrupted::{note, received};
 
 /// How a command's children learn of an interrupt. SIGINT and SIGTERM are watched from the
 /// first `Watch::start` to the end of the process (not only while one run lasts: a command

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod gpu;
 pub mod install;
 pub mod interrupt;
+pub mod interrupted;
 pub mod mark;
 pub mod patch;
 pub mod process;

@@ -71,7 +71,7 @@ impl GroupChild {
     /// Spawn `cmd` as the leader of a new process group.
     pub fn spawn(mut cmd: Command) -> io::Result<Self> {
         // Once sadfix is interrupted nothing new starts: a loop of runs (trials) ends with it.
-        if let Some(signal) = crate::interrupt::received() {
+        if let Some(signal) = crate::interrupted::received() {
             return Err(io::Error::new(
                 io::ErrorKind::Interrupted,
                 format!("sadfix was interrupted (signal {signal}); nothing new is started"),
@@ -212,7 +212,7 @@ pub fn run_bounded(mut cmd: Command, timeout: Duration, grace: Duration) -> io::
             child.kill_leftovers();
             break Ending::from_status(status);
         }
-        if crate::interrupt::received().is_some() {
+        if crate::interrupted::received().is_some() {
             break Ending::Interrupted {
                 needed_kill: child.terminate(grace)?,
             };

@@ -2,13 +2,10 @@
 //! What to watch is one `Target` (the install's `inference.py`, a host's command, a running
 //! process, a trace), so no later code has to ask which flags were given together.
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, DEFAULT_INTERVAL_MS};
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
-
-/// Telemetry sampling interval when none is given (`--interval`).
-pub const DEFAULT_INTERVAL_MS: u64 = 250;
 
 /// The flags of a generation of the install's own `inference.py`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -16,6 +16,7 @@ pub const ON_FACTS: &[&str] = &[
     "packages.numpy",
     "packages.basicsr",
     "packages.versions",
+    "packages.version_changes",
 ];
 
 /// The checks that read the CUDA probe (`probe.py cuda`: the real `import torch` and

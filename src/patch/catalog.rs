@@ -2,6 +2,7 @@
 
 use super::options::{PatchOption, PatchOptions};
 use super::recipe::{load_all, load_where, Catalog, RecipeErrors};
+use super::rule::RawRecipe;
 use std::sync::OnceLock;
 
 /// Every shipped recipe file, in the order their recipes are tried.
@@ -81,6 +82,59 @@ pub fn needles() -> &'static [String] {
     })
 }
 
+/// What a shipped recipe says about itself, read from the YAML alone (no query compiled): for
+/// the questions that need no matching (which recipes are gated, edit site-packages, carry a
+/// tag, serve a flag), so answering them never costs the whole catalog's compilation.
+#[derive(Debug)]
+pub struct RecipeMeta {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub option: Option<PatchOption>,
+    pub listed: bool,
+    pub gated: bool,
+    /// With `scope: site-packages`: the files it looks at, relative to site-packages.
+    pub site_packages_files: Vec<String>,
+}
+
+/// Every shipped recipe's metadata (unparsable files are left to `shipped()` to report).
+pub fn metadata() -> &'static [RecipeMeta] {
+    static META: OnceLock<Vec<RecipeMeta>> = OnceLock::new();
+    META.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<RawRecipe>>(text).ok())
+            .flatten()
+            .map(|r| RecipeMeta {
+                option: r.option.as_deref().and_then(PatchOption::parse),
+                listed: r.listed != Some(false),
+                gated: !r.gates.is_empty(),
+                site_packages_files: if r.scope.as_deref() == Some("site-packages") {
+                    r.files
+                } else {
+                    Vec::new()
+                },
+                id: r.id,
+                tags: r.tags,
+            })
+            .collect()
+    })
+}
+
+/// The metadata of recipe `id`.
+pub fn meta(id: &str) -> Option<&'static RecipeMeta> {
+    metadata().iter().find(|m| m.id == id)
+}
+
+/// The recipes that edit files of the install's Python (`scope: site-packages`), compiled
+/// apart: planning them never compiles the install's recipes.
+pub fn site_packages() -> Result<&'static Catalog, RecipeErrors> {
+    static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| load_where(SHIPPED, &|r| r.scope.as_deref() == Some("site-packages")))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// The validated shipped recipes (loaded on first use).
 pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
@@ -124,22 +178,12 @@ pub fn for_needles(hit: &[String]) -> Result<&'static Catalog, RecipeErrors> {
 /// The smallest catalog that serves `options`: `listed()` unless a flag asks for a recipe
 /// only the whole catalog has.
 pub fn for_options(options: &PatchOptions) -> fn() -> Result<&'static Catalog, RecipeErrors> {
-    #[derive(serde::Deserialize)]
-    struct Unlisted {
-        option: Option<String>,
-        listed: Option<bool>,
-    }
-    static UNLISTED: OnceLock<Vec<PatchOption>> = OnceLock::new();
-    let unlisted = UNLISTED.get_or_init(|| {
-        SHIPPED
-            .iter()
-            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<Unlisted>>(text).ok())
-            .flatten()
-            .filter(|r| r.listed == Some(false))
-            .filter_map(|r| r.option.as_deref().and_then(PatchOption::parse))
-            .collect()
-    });
-    if unlisted.iter().any(|o| options.wants(*o)) {
+    let wants_unlisted = metadata()
+        .iter()
+        .filter(|m| !m.listed)
+        .filter_map(|m| m.option)
+        .any(|o| options.wants(o));
+    if wants_unlisted {
         shipped
     } else {
         listed

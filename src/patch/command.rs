@@ -32,16 +32,15 @@ fn read_installed(install: &Install, python: Option<&Path>) -> (Installed, Optio
 pub fn scan(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let request = ScanRequest::from(args);
     let install = find_install(global)?;
-    let mut found = scan::scan_report(&install)?;
+    let (mut found, catalog) = scan::scan_with_catalog(&install)?;
     let mut compat = None;
-    let catalog = super::catalog::shipped()?;
     // Only an install with a gated compat site (every SadTalker checkout has some) costs a
     // start of its Python, which reads the packages from metadata as doctor does.
     let gated = found.sites.iter().any(|s| {
         s.recipe
             .as_deref()
-            .and_then(|r| catalog.get(r))
-            .is_some_and(|r| !r.gates.is_empty())
+            .and_then(super::catalog::meta)
+            .is_some_and(|m| m.gated)
     });
     if gated {
         let (installed, why) = read_installed(&install, request.python.as_deref());

@@ -43,9 +43,16 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
 
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
+    Ok(scan_with_catalog(install)?.0)
+}
+
+/// `scan_report`, with the catalog it matched with (every recipe a site names is in it).
+pub fn scan_with_catalog(
+    install: &Install,
+) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
     let files = python_files(&install.root);
     let hit = needles_hit(catalog::needles(), &files);
-    let (_, results) = analyze_files(
+    let (catalog, results) = analyze_files(
         || catalog::for_needles(&hit),
         catalog::needles(),
         &install.root,
@@ -65,7 +72,7 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
             }),
         }
     }
-    Ok(report)
+    Ok((report, catalog))
 }
 
 /// The needles that occur in at least one of `files` (read on all cores; a file that cannot

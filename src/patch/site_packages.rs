@@ -44,12 +44,9 @@ pub fn recorded(install: &Install) -> Option<(PathBuf, PathBuf)> {
 /// The site-packages holding the packages the site-packages recipes edit (the parent of the
 /// first such package's directory).
 pub fn root(installed: &Installed) -> Option<PathBuf> {
-    let catalog = catalog::shipped().ok()?;
-    catalog
-        .recipes
+    catalog::metadata()
         .iter()
-        .filter(|r| r.scope == Scope::SitePackages)
-        .flat_map(|r| &r.files)
+        .flat_map(|m| &m.site_packages_files)
         .filter_map(|f| f.split('/').next())
         .find_map(|package| installed.dirs.get(package)?.parent().map(Path::to_path_buf))
 }
@@ -59,12 +56,9 @@ pub fn plan(options: &PatchOptions, installed: &Installed) -> Result<Option<Site
     let Some(root) = root(installed) else {
         return Ok(None);
     };
-    let catalog = catalog::shipped()?;
-    let mut files: Vec<PathBuf> = catalog
-        .recipes
+    let mut files: Vec<PathBuf> = catalog::metadata()
         .iter()
-        .filter(|r| r.scope == Scope::SitePackages)
-        .flat_map(|r| r.files.iter().map(|f| root.join(f)))
+        .flat_map(|m| m.site_packages_files.iter().map(|f| root.join(f)))
         .filter(|p| p.is_file())
         .collect();
     files.sort();
@@ -75,7 +69,7 @@ pub fn plan(options: &PatchOptions, installed: &Installed) -> Result<Option<Site
         scope: Scope::SitePackages,
     };
     let plan = plan_files(
-        catalog::for_options(options),
+        catalog::site_packages,
         catalog::needles(),
         &target,
         options,

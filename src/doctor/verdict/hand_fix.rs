@@ -17,13 +17,10 @@ pub fn check_numpy_hand_fixes(g: &Gathered) -> Check {
     let Ok(sites) = &g.sites else {
         return Check::new(id, Area::Code, Status::Skip, "the code was not scanned");
     };
-    let Ok(recipes) = catalog::shipped() else {
-        return Check::new(id, Area::Code, Status::Skip, "the recipes did not load");
-    };
     let is_hand_fix = |s: &&crate::patch::Site| {
         s.recipe
             .as_deref()
-            .and_then(|r| recipes.get(r))
+            .and_then(catalog::meta)
             .is_some_and(|r| {
                 r.id.starts_with("numpy-trans-params-") && r.tags.iter().any(|t| t == "hand-fix")
             })

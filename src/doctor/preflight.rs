@@ -3,7 +3,7 @@
 
 use super::check::{Area, Check, Status};
 use super::telemetry::GpuView;
-use crate::patch::{Site, SiteKind};
+use crate::patch::Site;
 use crate::tune::audio::{self, AudioFacts};
 use crate::tune::memory::RunCost;
 use crate::tune::preflight::{self, Inputs};
@@ -24,20 +24,11 @@ pub fn read_audio(path: &Path) -> Result<AudioFacts, String> {
 
 /// The check, from the audio and what doctor gathered.
 pub fn memory_check(audio: &AudioFacts, gpu: &GpuView, sites: &Result<Vec<Site>, String>) -> Check {
+    // SadTalker's own default when the code holds no readable one.
     let batch_size = sites
         .as_ref()
         .ok()
-        .and_then(|all| {
-            let batch: Vec<&Site> = all
-                .iter()
-                .filter(|s| s.kind == SiteKind::BatchSize)
-                .collect();
-            let site = batch
-                .iter()
-                .find(|s| s.family == "argparse")
-                .or(batch.first())?;
-            site.value.trim().parse::<u32>().ok()
-        })
+        .and_then(|all| crate::patch::default_batch_size(all))
         .unwrap_or(2);
     let facts = crate::tune::gpu::from_view(gpu);
     let free = facts.as_ref().ok().map(|g| g.free_mb);

@@ -65,3 +65,17 @@ pub struct Site {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
 }
+
+/// The `--batch_size` default as the install's code has it: the argparse site when there is
+/// one, else the first batch-size site; `None` when no batch-size site holds a number.
+pub fn default_batch_size(sites: &[Site]) -> Option<u32> {
+    let batch: Vec<&Site> = sites
+        .iter()
+        .filter(|s| s.kind == SiteKind::BatchSize)
+        .collect();
+    let site = batch
+        .iter()
+        .find(|s| s.family == "argparse")
+        .or(batch.first())?;
+    site.value.trim().parse().ok()
+}

@@ -407,6 +407,12 @@ fn progress_line(label: &str, percent: &str, gpu: &str, color: bool) -> String {
 
 /// End the live progress line.
 pub fn progress_done() {
+    clear_progress(PROGRESS_WIDTH);
+}
+
+/// Erase a progress line of up to `width` characters from stderr (spaces without colour: no
+/// control code then), unless `--quiet` kept it from being drawn.
+pub fn clear_progress(width: usize) {
     let style = super::style::current();
     if style.quiet {
         return;
@@ -414,7 +420,7 @@ pub fn progress_done() {
     let clear = if style.stderr_color {
         "\r\x1b[2K".to_string()
     } else {
-        format!("\r{:PROGRESS_WIDTH$}\r", "")
+        format!("\r{:width$}\r", "")
     };
     let _ = write!(std::io::stderr(), "{clear}");
 }

@@ -77,14 +77,7 @@ pub fn progress(now: &ProgressNow, live_line: bool) {
 
 /// End the progress line.
 pub fn progress_done(live_line: bool) {
-    let style = super::style::current();
-    if !live_line || style.quiet {
-        return;
+    if live_line {
+        super::bench::clear_progress(PROGRESS_WIDTH);
     }
-    let clear = if style.stderr_color {
-        "\r\x1b[2K".to_string()
-    } else {
-        format!("\r{:PROGRESS_WIDTH$}\r", "")
-    };
-    let _ = write!(std::io::stderr(), "{clear}");
 }

@@ -4,7 +4,7 @@
 
 use super::trial::{Trial, TrialStatus};
 use crate::install::Install;
-use crate::patch::{self, PatchError, PatchOptions, Plan, SiteKind};
+use crate::patch::{self, PatchError, PatchOptions, Plan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -16,16 +16,7 @@ pub enum ApplyError {
 
 /// The `--batch_size` default as the install's argparse line has it (else the first site).
 pub fn current_default(install: &Install) -> Option<u32> {
-    let sites = patch::scan_install(install).ok()?;
-    let batch: Vec<_> = sites
-        .iter()
-        .filter(|s| s.kind == SiteKind::BatchSize)
-        .collect();
-    let site = batch
-        .iter()
-        .find(|s| s.family == "argparse")
-        .or(batch.first())?;
-    site.value.trim().parse().ok()
+    patch::default_batch_size(&patch::scan_install(install).ok()?)
 }
 
 /// Write `batch_size` as the default. Refuses a batch size no trial ran successfully at.

@@ -69,16 +69,10 @@ pub fn plan_gated(
     options: &PatchOptions,
     installed: &Installed,
 ) -> Result<Plan, PatchError> {
-    let files = python_files(&install.root);
-    let target = Target {
-        root: &install.root,
-        files: &files,
-        scope: Scope::Install,
-    };
-    plan_files(
+    plan_install(
         catalog::for_options(options),
         catalog::needles(),
-        &target,
+        install,
         options,
         installed,
     )
@@ -91,13 +85,24 @@ pub fn plan_with<'c>(
     install: &Install,
     options: &PatchOptions,
 ) -> Result<Plan, PatchError> {
+    plan_install(load, needles, install, options, &Installed::default())
+}
+
+/// A plan of the install's own files, its compat gates judged on `installed`.
+fn plan_install<'c>(
+    load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
+    needles: &[String],
+    install: &Install,
+    options: &PatchOptions,
+    installed: &Installed,
+) -> Result<Plan, PatchError> {
     let files = python_files(&install.root);
     let target = Target {
         root: &install.root,
         files: &files,
         scope: Scope::Install,
     };
-    plan_files(load, needles, &target, options, &Installed::default())
+    plan_files(load, needles, &target, options, installed)
 }
 
 /// The files one plan looks at: the install's, or the listed files of site-packages.

@@ -39,7 +39,7 @@ pub fn major_minor(version: &str) -> Option<(u32, u32)> {
 }
 
 /// The skip every package check gives when the facts probe did not answer.
-fn versions_unknown(id: &str) -> Check {
+pub(super) fn versions_unknown(id: &str) -> Check {
     Check::new(
         id,
         Area::Packages,

@@ -2,6 +2,7 @@
 //! resampy 0.3.1 with numpy 2, imageio without imageio-ffmpeg, Python 3.13 without audioop):
 //! the exact pip commands `sadfix patch --compat` prints too.
 
+use super::packages::versions_unknown;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::patch::installed::from_facts;
@@ -11,12 +12,7 @@ use std::path::Path;
 pub fn check_version_changes(g: &Gathered) -> Check {
     let id = "packages.version_changes";
     let Some(facts) = g.facts() else {
-        return Check::new(
-            id,
-            Area::Packages,
-            Status::Skip,
-            "package versions unknown (see python.interpreter)",
-        );
+        return versions_unknown(id);
     };
     let python = g
         .python

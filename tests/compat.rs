@@ -115,13 +115,6 @@ fn facts(world: &World) -> Installed {
     }
 }
 
-fn snapshot_of(files: &BTreeMap<PathBuf, Vec<u8>>, root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    files
-        .keys()
-        .map(|rel| (rel.clone(), fs::read(root.join(rel)).unwrap()))
-        .collect()
-}
-
 fn all_files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walkdir(root)
         .into_iter()
@@ -228,7 +221,6 @@ fn roundtrip(world: &World, options: PatchOptions, label: &str) -> Vec<(String, 
         before_outside,
         "{label}: revert outside"
     );
-    let _ = snapshot_of;
     fixed
 }
 

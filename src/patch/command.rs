@@ -46,7 +46,7 @@ pub fn scan(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         let (installed, why) = read_installed(&install, request.python.as_deref());
         judge::judge_sites(catalog, &mut found.sites, &installed);
         if let Some(site) = site_packages::plan(&PatchOptions::NONE, &installed)? {
-            found.sites.extend(outside_sites(&site));
+            found.sites.extend(site.shown().sites);
         }
         compat = CompatDocument::new(&installed, why);
     }
@@ -60,15 +60,6 @@ pub fn scan(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::Ok)
-}
-
-/// The sites of a site-packages plan, with their full path.
-fn outside_sites(site: &SitePlan) -> Vec<super::Site> {
-    let mut sites = site.plan.sites.clone();
-    for s in &mut sites {
-        s.file = site.root.join(&s.file);
-    }
-    sites
 }
 
 pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> {
@@ -100,20 +91,14 @@ pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> 
             site_packages::commit(&install, site)?;
         }
     }
-    let outside_changes = outside.as_ref().map(|site| {
-        let mut shown = site.plan.clone();
-        for c in &mut shown.changes {
-            c.rel = site.root.join(&c.rel);
-        }
-        shown
-    });
+    let outside_changes = outside.as_ref().map(SitePlan::shown);
     let compat = if options.compat {
         CompatDocument::new(&installed, why)
     } else {
         None
     };
-    if let Some(site) = &outside {
-        planned.sites.extend(outside_sites(site));
+    if let Some(shown) = &outside_changes {
+        planned.sites.extend(shown.sites.iter().cloned());
     }
     let mut doc = PatchDocument::new(&install, &planned, mode).with_compat(compat);
     if let Some(shown) = &outside_changes {

@@ -21,6 +21,23 @@ pub struct SitePlan {
     pub plan: Plan,
 }
 
+impl SitePlan {
+    /// The plan with every file named by its full path, as reports name files outside the
+    /// install.
+    pub fn shown(&self) -> Plan {
+        let mut shown = self.plan.clone();
+        let full = |file: &mut PathBuf| *file = self.root.join(&*file);
+        for c in &mut shown.changes {
+            full(&mut c.rel);
+            c.fixes.iter_mut().for_each(|f| full(&mut f.file));
+        }
+        shown.sites.iter_mut().for_each(|s| full(&mut s.file));
+        shown.skipped.iter_mut().for_each(|f| full(&mut f.file));
+        shown.unparsed.iter_mut().for_each(|u| full(&mut u.file));
+        shown
+    }
+}
+
 /// Where the journal of site-packages changes goes.
 pub fn state_dir(install: &Install) -> PathBuf {
     install.state_dir().join("site-packages")

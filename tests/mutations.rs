@@ -181,7 +181,9 @@ fn mutated_fixtures_never_break_the_properties() {
 /// under `--force-gpu --batch-size 4` (each disk round starts `py_compile`).
 #[test]
 fn every_kept_case_holds() {
-    for case in cases("mutated") {
+    let kept = cases("mutated");
+    assert!(!kept.is_empty(), "no kept cases under fixtures/mutated");
+    for case in kept {
         let bytes = fs::read(&case).unwrap();
         for (i, options) in OPTIONS.iter().enumerate() {
             if let Err(why) = holds(&bytes, options, i == 2) {

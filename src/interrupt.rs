@@ -4,53 +4,37 @@
 //! and a `for f in *.wav; do sadfix bench ...; done` loop stops. A second signal ends at once.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Mutex;
 
 pub use crate::interrupted::{note, received};
 
-/// How a command's children learn of an interrupt. SIGINT and SIGTERM are watched from the
-/// first `Watch::start` to the end of the process (not only while one run lasts: a command
-/// that runs several generations, or writes a report after one, must not lose a Ctrl-C that
-/// comes in between). The first signal raises `flag` (a runner then ends its group and returns
-/// what it saw; `process` starts nothing new); a second kills every live group and re-raises.
-pub struct Watch {
-    flag: Arc<AtomicBool>,
-}
+/// The signal watch. SIGINT and SIGTERM are watched from the first `Watch::start` to the end of
+/// the process (not only while one run lasts: a command that runs several generations, or writes
+/// a report after one, must not lose a Ctrl-C that comes in between). The first signal is noted
+/// (`received`: a runner then ends its group and returns what it saw; `process` starts nothing
+/// new); a second kills every live group and re-raises.
+pub struct Watch;
 
-static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static STARTED: Mutex<bool> = Mutex::new(false);
 
 impl Watch {
-    pub fn start() -> io::Result<Watch> {
-        if let Some(flag) = FLAG.get() {
-            return Ok(Watch { flag: flag.clone() });
+    pub fn start() -> io::Result<()> {
+        let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+        if *started {
+            return Ok(());
         }
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-        let flag = Arc::new(AtomicBool::new(false));
-        if FLAG.set(flag.clone()).is_err() {
-            // Another thread won the race; its watcher serves both.
-            signals.handle().close();
-            return Ok(Watch {
-                flag: FLAG.get().expect("set").clone(),
-            });
-        }
-        let raised = flag.clone();
         std::thread::spawn(move || {
             for signal in signals.forever() {
-                note(signal);
-                if raised.swap(true, Ordering::SeqCst) {
+                if !note(signal) {
                     // A generation that ignores SIGTERM must not outlive sadfix.
                     kill_and_reraise(signal);
                 }
             }
         });
-        Ok(Watch { flag })
-    }
-
-    /// Raised by the first signal.
-    pub fn flag(&self) -> Arc<AtomicBool> {
-        self.flag.clone()
+        *started = true;
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ mod bench_json;
 mod util;
 
 use bench_json::{group_is_gone, Report, CLI_STAGES};
+use sadfix::bench::census::marked;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use util::{copy_fixture, fixtures, sadfix};
@@ -155,21 +156,6 @@ fn markers_re_printed_after_the_end_are_not_taken_for_stage_times() {
     assert!(note.contains("printed it afterwards"), "{note}");
 }
 
-/// Live processes whose environment holds `SADFIX_RUN=<id>`.
-fn marked(id: &str) -> Vec<u32> {
-    let mark = format!("SADFIX_RUN={id}");
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|&b| b == 0).any(|kv| kv == mark.as_bytes()))
-        })
-        .collect()
-}
-
 #[test]
 fn a_hang_in_a_new_session_is_ended_at_the_deadline_with_nothing_left() {
     let tmp = tempfile::tempdir().unwrap();
@@ -192,7 +178,8 @@ fn a_hang_in_a_new_session_is_ended_at_the_deadline_with_nothing_left() {
     let id = report.host.as_ref().unwrap().run_id.clone().unwrap();
     // The simulated SadTalker was in a session of its own, and ignores SIGTERM: the marker
     // found it all the same.
-    assert!(marked(&id).is_empty(), "left behind: {:?}", marked(&id));
+    let left = marked(&id);
+    assert!(left.is_empty(), "left behind: {left:?}");
     assert!(group_is_gone(report.run.child_pid.unwrap()));
 }
 

@@ -134,6 +134,7 @@ fn sigterm_to_sadfix_reports_then_dies_of_sigterm() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("interrupted"));
     let report = Report::read(&json);
     assert!(report.run.failed);
+    assert_eq!(report.run.ending.kind, "interrupted");
     assert!(group_is_gone(report.run.child_pid.unwrap()));
 }
 

@@ -5,7 +5,7 @@
 //! them (`inference.py` in `/proc/PID/cmdline`), for when its output never reaches sadfix.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// The environment variable that marks the processes of a run.
@@ -130,7 +130,7 @@ pub struct Census {
     /// Pids already looked at, and whether they carry the marker.
     known: HashMap<u32, bool>,
     /// Pids whose command line was already read.
-    named: HashMap<u32, ()>,
+    named: HashSet<u32>,
     pub sadtalker: Option<SadTalkerChild>,
 }
 
@@ -166,7 +166,7 @@ impl Census {
             return;
         }
         for &pid in members {
-            if self.named.insert(pid, ()).is_some() {
+            if !self.named.insert(pid) {
                 continue;
             }
             if let Some(mut child) = sadtalker_child(pid, &cmdline_of(pid), t) {

@@ -12,9 +12,7 @@ use crate::mark::Mark;
 use crate::process::{GroupChild, DEFAULT_GRACE};
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use super::lines::LineSplitter;
@@ -34,11 +32,10 @@ pub struct RunOutput {
     pub logs: Vec<String>,
 }
 
-/// How to run: the deadline, the sampling interval, and the flag Ctrl-C sets.
+/// How to run: the deadline and the sampling interval (Ctrl-C is `interrupted::received`).
 pub struct RunLimits {
     pub timeout: Duration,
     pub interval: Duration,
-    pub interrupted: Arc<AtomicBool>,
 }
 
 /// What belongs to a run besides the child's own pipes.
@@ -98,7 +95,7 @@ pub fn run_followed(
             let marked_needed_kill = mark.as_ref().is_some_and(|m| m.end(DEFAULT_GRACE));
             needed_kill || marked_needed_kill
         };
-        if limits.interrupted.load(Ordering::SeqCst) {
+        if crate::interrupted::received().is_some() {
             let needed_kill = child.terminate(DEFAULT_GRACE)?;
             ending = Some(RunEnding::Interrupted {
                 needed_kill: end_marked(needed_kill),
@@ -155,7 +152,7 @@ pub fn attach(
     let mut ending = None;
     while ending.is_none() {
         taken.wait(&rx);
-        if limits.interrupted.load(Ordering::SeqCst) {
+        if crate::interrupted::received().is_some() {
             ending = Some(RunEnding::Interrupted { needed_kill: false });
         } else if deadline.is_some_and(|d| Instant::now() >= d) {
             ending = Some(RunEnding::Detached {
@@ -243,7 +240,6 @@ mod tests {
         RunLimits {
             timeout: Duration::from_secs(timeout_s),
             interval: Duration::from_millis(100),
-            interrupted: Arc::new(AtomicBool::new(false)),
         }
     }
 

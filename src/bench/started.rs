@@ -82,14 +82,13 @@ impl<'o> Started<'o> {
 
     /// Run (or watch) to the end; Ctrl-C ends the run's processes and returns what was seen.
     pub fn run(&mut self, observe: &mut dyn FnMut(Event)) -> anyhow::Result<RunOutput> {
-        let watch = crate::interrupt::Watch::start().context("cannot set up the Ctrl-C handler")?;
+        crate::interrupt::Watch::start().context("cannot set up the Ctrl-C handler")?;
         let sources = self.sources.take().unwrap_or_default();
-        let output = match self.command.take() {
+        match self.command.take() {
             Some(command) => {
                 let limits = RunLimits {
                     timeout: self.options.timeout,
                     interval: self.options.interval,
-                    interrupted: watch.flag(),
                 };
                 runner::run_followed(command, &limits, &self.follow, sources, observe).map_err(
                     |e| {
@@ -118,7 +117,6 @@ impl<'o> Started<'o> {
                 let limits = RunLimits {
                     timeout: duration.unwrap_or(Duration::MAX),
                     interval: self.options.interval,
-                    interrupted: watch.flag(),
                 };
                 runner::attach(pid, &limits, &self.follow.logs, sources, observe).map_err(|e| {
                     coded(
@@ -127,9 +125,7 @@ impl<'o> Started<'o> {
                     )
                 })
             }
-        };
-        drop(watch);
-        output
+        }
     }
 
     /// The record of a finished run.

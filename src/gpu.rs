@@ -24,12 +24,18 @@ pub struct Unavailable {
     pub reason: String,
 }
 
-impl From<&str> for Unavailable {
-    fn from(reason: &str) -> Self {
+impl From<String> for Unavailable {
+    fn from(reason: String) -> Self {
         Unavailable {
             failure: NvmlFailure::Other,
-            reason: reason.to_string(),
+            reason,
         }
+    }
+}
+
+impl From<&str> for Unavailable {
+    fn from(reason: &str) -> Self {
+        reason.to_string().into()
     }
 }
 
@@ -46,7 +52,7 @@ pub fn open_classified() -> Result<Nvml, Unavailable> {
     })
 }
 
-pub fn failure_of(err: &NvmlError) -> NvmlFailure {
+fn failure_of(err: &NvmlError) -> NvmlFailure {
     match err {
         NvmlError::LibloadingError(_) => NvmlFailure::NoLibrary,
         NvmlError::DriverNotLoaded => NvmlFailure::DriverNotLoaded,

@@ -7,17 +7,7 @@ mod util;
 
 use nvml_stub::Variant;
 use sadfix::doctor::check::{Check, DoctorReport, Status};
-use std::path::PathBuf;
-use std::process::Command as StdCommand;
-use util::{copy_fixture, fixtures, sadfix};
-
-fn python() -> PathBuf {
-    let out = StdCommand::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 on PATH");
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
+use util::{copy_fixture, fake_torch, sadfix};
 
 /// A doctor run on the healthy fixture with the fake torch in `mode`, the stub NVML `variant`
 /// first on the loader path, the scripted answers in `env`, and nothing else from this
@@ -25,23 +15,9 @@ fn python() -> PathBuf {
 fn doctor(mode: &str, variant: Variant, env: &[(&str, &str)]) -> (DoctorReport, Vec<String>) {
     let (tmp, root) = copy_fixture("doctor/healthy");
     let log = tmp.path().join("nvml-calls");
-    let fake = fixtures().join("fake_torch");
     let mut cmd = sadfix(&root.join("SadTalker"));
     cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", fixtures().join("doctor/bin").display()),
-        )
-        .env("FAKE_TORCH_MODE", mode)
-        .env(
-            "PYTHONPATH",
-            format!(
-                "{}:{}",
-                fake.display(),
-                fake.join("packages-pinned").display()
-            ),
-        )
+        .envs(fake_torch::env(mode, "packages-pinned"))
         .env("NVML_STUB_LOG", &log);
     for (k, v) in nvml_stub::env(variant) {
         cmd.env(k, v);
@@ -52,7 +28,7 @@ fn doctor(mode: &str, variant: Variant, env: &[(&str, &str)]) -> (DoctorReport, 
     let out = cmd
         .arg("doctor")
         .arg("--python")
-        .arg(python())
+        .arg(fake_torch::python())
         .arg("--json")
         .output()
         .unwrap();

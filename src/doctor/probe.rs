@@ -178,15 +178,16 @@ fn run_probe<T: DeserializeOwned>(
     // Leave no bytecode caches behind in the user's environment, and never buffer the result.
     cmd.env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1");
-    match run_bounded(cmd, timeout, DEFAULT_GRACE) {
-        Ok(done) => interpret(&done),
+    let done = run_bounded(cmd, timeout, DEFAULT_GRACE);
+    match (done, crate::interrupt::received()) {
+        (Ok(done), _) => interpret(&done),
         // Nothing new starts once sadfix is interrupted.
-        Err(_) if crate::interrupt::received().is_some() => ProbeOutcome::Interrupted {
+        (Err(_), Some(signal)) => ProbeOutcome::Interrupted {
             after: Duration::ZERO,
-            signal: crate::interrupt::received().unwrap_or(libc::SIGINT),
+            signal,
             stderr_tail: String::new(),
         },
-        Err(e) => ProbeOutcome::Failed {
+        (Err(e), None) => ProbeOutcome::Failed {
             reason: format!("{COULD_NOT_START} {}: {e}", python.display()),
             stderr_tail: String::new(),
         },

@@ -283,5 +283,13 @@ pub fn hides_all(value: &str) -> bool {
         || v.eq_ignore_ascii_case("NoDevFiles")
 }
 
+/// The first index of a `CUDA_VISIBLE_DEVICES` value where it is past the `count` GPUs. CUDA
+/// stops at the first invalid index and shows only the devices before it, so such a value
+/// hides every GPU whatever follows (`1,0` on a one-GPU machine shows none).
+pub fn first_index_past(value: &str, count: usize) -> Option<usize> {
+    let first = value.split(',').next().unwrap_or("").trim();
+    first.parse().ok().filter(|index| *index >= count)
+}
+
 #[cfg(test)]
 mod tests;

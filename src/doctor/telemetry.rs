@@ -95,11 +95,7 @@ pub fn from_nvml() -> GpuView {
     let driver_version = match nvml.sys_driver_version() {
         Ok(v) => v,
         Err(e) => {
-            return GpuView::Unavailable(
-                format!("NVML could not report the driver: {e}")
-                    .as_str()
-                    .into(),
-            )
+            return GpuView::Unavailable(format!("NVML could not report the driver: {e}").into())
         }
     };
     let cuda_driver = nvml

@@ -30,15 +30,12 @@ pub fn probe_ffmpeg(path_var: &str, timeout: Duration) -> Ffmpeg {
     };
     let mut cmd = Command::new(&path);
     cmd.arg("-hide_banner").arg("-version");
-    let done = run_bounded(cmd, timeout, DEFAULT_GRACE);
-    let interrupted = match &done {
-        Ok(done) => matches!(done.ending, Ending::Interrupted { .. }),
-        Err(_) => crate::interrupt::received().is_some(),
-    };
-    if interrupted {
-        return Ffmpeg::Interrupted { path };
-    }
-    let version = match done {
+    let version = match run_bounded(cmd, timeout, DEFAULT_GRACE) {
+        // Ended by the interrupt, or not started because of it.
+        Ok(done) if matches!(done.ending, Ending::Interrupted { .. }) => {
+            return Ffmpeg::Interrupted { path }
+        }
+        Err(_) if crate::interrupt::received().is_some() => return Ffmpeg::Interrupted { path },
         Ok(done) if done.success() => Ok(String::from_utf8_lossy(&done.stdout)
             .lines()
             .next()

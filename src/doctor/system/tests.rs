@@ -3,34 +3,39 @@
 use super::*;
 use std::fs;
 
-fn write(root: &Path, abs: &str, text: &str) {
-    let path = root.join(abs.trim_start_matches('/'));
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
+/// The facts gathered from a fresh root holding `files` (absolute path, contents), with `env`
+/// as the environment.
+fn gather_from(files: &[(&str, &str)], env: &dyn Fn(&str) -> Option<String>) -> SystemFacts {
+    let tmp = tempfile::tempdir().unwrap();
+    for (abs, text) in files {
+        let path = tmp.path().join(abs.trim_start_matches('/'));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    gather(&SystemInputs {
+        env,
+        fs_root: tmp.path().to_path_buf(),
+    })
 }
 
 #[test]
 fn wsl_is_recognised_with_its_library_path_from_ld_so_conf() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    write(
-        root,
-        "/proc/version",
-        "Linux version 5.15.133.1-microsoft-standard-WSL2",
+    let facts = gather_from(
+        &[
+            (
+                "/proc/version",
+                "Linux version 5.15.133.1-microsoft-standard-WSL2",
+            ),
+            ("/dev/dxg", ""),
+            ("/etc/ld.so.conf.d/ld.wsl.conf", "/usr/lib/wsl/lib\n"),
+            (
+                "/etc/os-release",
+                "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+            ),
+            ("/usr/lib/wsl/lib/libnvidia-ml.so.1", ""),
+        ],
+        &|var| (var == "WSL_DISTRO_NAME").then(|| "Ubuntu".to_string()),
     );
-    write(root, "/dev/dxg", "");
-    write(root, "/etc/ld.so.conf.d/ld.wsl.conf", "/usr/lib/wsl/lib\n");
-    write(
-        root,
-        "/etc/os-release",
-        "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
-    );
-    write(root, "/usr/lib/wsl/lib/libnvidia-ml.so.1", "");
-    let env = |var: &str| (var == "WSL_DISTRO_NAME").then(|| "Ubuntu".to_string());
-    let facts = gather(&SystemInputs {
-        env: &env,
-        fs_root: root.to_path_buf(),
-    });
     let wsl = facts.wsl.expect("WSL");
     assert!(wsl.proc_version && wsl.dxg);
     assert_eq!(wsl.distro.as_deref(), Some("Ubuntu"));
@@ -48,21 +53,16 @@ fn wsl_is_recognised_with_its_library_path_from_ld_so_conf() {
 
 #[test]
 fn a_container_and_the_driver_device_nodes_are_seen() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    write(root, "/.dockerenv", "");
-    write(
-        root,
-        "/proc/1/cgroup",
-        "0::/system.slice/docker-4f1e.scope\n",
+    let facts = gather_from(
+        &[
+            ("/.dockerenv", ""),
+            ("/proc/1/cgroup", "0::/system.slice/docker-4f1e.scope\n"),
+            ("/dev/nvidiactl", ""),
+            ("/dev/nvidia0", ""),
+            ("/dev/null", ""),
+        ],
+        &|_| None,
     );
-    write(root, "/dev/nvidiactl", "");
-    write(root, "/dev/nvidia0", "");
-    write(root, "/dev/null", "");
-    let facts = gather(&SystemInputs {
-        env: &|_: &str| None,
-        fs_root: root.to_path_buf(),
-    });
     assert_eq!(
         facts.container,
         ["/.dockerenv exists", "/proc/1/cgroup names docker"]
@@ -73,26 +73,20 @@ fn a_container_and_the_driver_device_nodes_are_seen() {
 
 #[test]
 fn a_plain_linux_box_shows_no_wsl_and_lists_drm_vendors_and_cuda_env() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    write(
-        root,
-        "/proc/version",
-        "Linux version 6.1.0-18-amd64 (Debian)",
+    let facts = gather_from(
+        &[
+            ("/proc/version", "Linux version 6.1.0-18-amd64 (Debian)"),
+            ("/sys/class/drm/card0/device/vendor", "0x1002\n"),
+            ("/sys/class/drm/card0-DP-1/device/vendor", "0x1002\n"),
+            ("/usr/local/cuda/lib64/stubs/libnvidia-ml.so.1", ""),
+            ("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", ""),
+        ],
+        &|var| match var {
+            "CUDA_VISIBLE_DEVICES" => Some("-1".to_string()),
+            "LD_LIBRARY_PATH" => Some("/usr/local/cuda/lib64/stubs:".to_string()),
+            _ => None,
+        },
     );
-    write(root, "/sys/class/drm/card0/device/vendor", "0x1002\n");
-    write(root, "/sys/class/drm/card0-DP-1/device/vendor", "0x1002\n");
-    write(root, "/usr/local/cuda/lib64/stubs/libnvidia-ml.so.1", "");
-    write(root, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", "");
-    let env = |var: &str| match var {
-        "CUDA_VISIBLE_DEVICES" => Some("-1".to_string()),
-        "LD_LIBRARY_PATH" => Some("/usr/local/cuda/lib64/stubs:".to_string()),
-        _ => None,
-    };
-    let facts = gather(&SystemInputs {
-        env: &env,
-        fs_root: root.to_path_buf(),
-    });
     assert!(facts.wsl.is_none());
     assert_eq!(facts.drm_gpus.len(), 1);
     assert_eq!(facts.drm_gpus[0].vendor(), "AMD");

@@ -5,7 +5,7 @@ use super::driver::{driver_install, driver_needed, driver_too_old_fix, reinstall
 use crate::doctor::check::Status;
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::CudaProbe;
-use crate::doctor::system::{hides_all, WSL_LIB};
+use crate::doctor::system::{first_index_past, hides_all, WSL_LIB};
 use crate::doctor::telemetry::{CudaVersion, GpuView};
 use crate::gpu::NvmlFailure;
 
@@ -44,7 +44,10 @@ fn find_cause(g: &Gathered, probe: &CudaProbe) -> Cause {
     let said = torch_said(probe);
     let nvml_gpus = g.gpu.snapshot().map(|s| s.gpus.len());
     if let Some(value) = g.system.env.visible_devices.as_deref() {
-        if hides_all(value) || indexes_past(value, nvml_gpus) {
+        let past = nvml_gpus
+            .filter(|n| *n > 0)
+            .and_then(|n| first_index_past(value, n));
+        if hides_all(value) || past.is_some() {
             let (seen, fix) = match nvml_gpus {
                 Some(n) if !hides_all(value) => {
                     (format!(", NVML sees {n}"), "export CUDA_VISIBLE_DEVICES=0")
@@ -215,15 +218,6 @@ fn torch_said(probe: &CudaProbe) -> String {
     said.extend(probe.init_error.as_deref());
     said.extend(probe.raw_device_count_error.as_deref());
     said.join("\n")
-}
-
-/// `CUDA_VISIBLE_DEVICES` naming only indexes past the GPUs NVML counts.
-fn indexes_past(value: &str, count: Option<usize>) -> bool {
-    let Some(count) = count.filter(|c| *c > 0) else {
-        return false;
-    };
-    let indexes: Vec<Option<usize>> = value.split(',').map(|v| v.trim().parse().ok()).collect();
-    !indexes.is_empty() && indexes.iter().all(|i| i.is_some_and(|i| i >= count))
 }
 
 fn is_gpu_node(node: &str) -> bool {

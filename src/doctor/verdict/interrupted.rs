@@ -55,7 +55,7 @@ fn interrupted<T>(outcome: &ProbeOutcome<T>) -> Option<(Duration, i32, &str)> {
 }
 
 /// `check` as not judged because the `probe` probe was ended by `signal` after `after`.
-pub fn unjudged(check: &Check, probe: &str, after: Duration, signal: i32, stderr: &str) -> Check {
+fn unjudged(check: &Check, probe: &str, after: Duration, signal: i32, stderr: &str) -> Check {
     let by = by_what(signal);
     let summary = if after.is_zero() {
         format!("not judged: sadfix was interrupted by {by} before the {probe} probe started")
@@ -70,7 +70,7 @@ pub fn unjudged(check: &Check, probe: &str, after: Duration, signal: i32, stderr
 }
 
 /// "Ctrl-C (SIGINT)", "SIGTERM", else the signal's number and name.
-pub fn by_what(signal: i32) -> String {
+fn by_what(signal: i32) -> String {
     match signal {
         libc::SIGINT => "Ctrl-C (SIGINT)".into(),
         libc::SIGTERM => "SIGTERM".into(),
@@ -84,7 +84,7 @@ mod tests {
     use super::*;
     use crate::doctor::verdict::all;
 
-    fn ctrl_c() -> ProbeOutcome<()> {
+    fn ctrl_c<T>() -> ProbeOutcome<T> {
         ProbeOutcome::Interrupted {
             after: Duration::from_millis(1500),
             signal: libc::SIGINT,
@@ -96,21 +96,6 @@ mod tests {
         ProbeOutcome::Failed {
             reason: "gone".into(),
             stderr_tail: String::new(),
-        }
-    }
-
-    fn recast<A, B>(o: ProbeOutcome<A>) -> ProbeOutcome<B> {
-        match o {
-            ProbeOutcome::Interrupted {
-                after,
-                signal,
-                stderr_tail,
-            } => ProbeOutcome::Interrupted {
-                after,
-                signal,
-                stderr_tail,
-            },
-            _ => unreachable!(),
         }
     }
 
@@ -140,7 +125,7 @@ mod tests {
     fn an_interrupted_cuda_probe_leaves_the_other_checks_as_judged() {
         let mut g = gathered(working_cuda("2.1.2+cu121", Some("12.1")), snapshot((12, 4)));
         let judged = all(&g);
-        g.cuda = recast(ctrl_c());
+        g.cuda = ctrl_c();
         let checks = all(&g);
         for (before, after) in judged.iter().zip(&checks) {
             if ON_CUDA.contains(&after.id.as_str()) {

@@ -5,7 +5,7 @@ use super::cause::WINDOWS_DRIVER_FIX;
 use super::driver::gib;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::system::{hides_all, WSL_LIB};
+use crate::doctor::system::{first_index_past, hides_all, WSL_LIB};
 
 /// `system.wsl`.
 pub fn check_wsl(g: &Gathered) -> Check {
@@ -123,10 +123,8 @@ pub fn check_visible_devices(g: &Gathered) -> Check {
         )
         .fix("unset CUDA_VISIBLE_DEVICES");
     }
-    let count = g.gpu.snapshot().map(|s| s.gpus.len());
-    let first = value.split(',').next().unwrap_or("").trim();
-    if let (Ok(index), Some(count)) = (first.parse::<usize>(), count) {
-        if index >= count {
+    if let Some(count) = g.gpu.snapshot().map(|s| s.gpus.len()) {
+        if let Some(index) = first_index_past(value, count) {
             return Check::new(
                 id,
                 Area::System,

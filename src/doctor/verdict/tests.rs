@@ -234,6 +234,30 @@ fn an_empty_cuda_visible_devices_hides_the_gpu() {
     );
 }
 
+/// CUDA stops at the first index past the last GPU: `1,0` on a one-GPU machine shows none, and
+/// both checks say so with the same fix.
+#[test]
+fn a_cuda_visible_devices_starting_past_the_last_gpu_hides_every_gpu() {
+    let mut probe = working_cuda("2.1.2+cu121", Some("12.1"));
+    probe.is_available = Some(false);
+    let mut g = gathered(probe, snapshot((12, 4)));
+    g.system.env.visible_devices = Some("1,0".into());
+    let env = system::check_visible_devices(&g);
+    assert_eq!(env.status, Status::Fail);
+    assert_eq!(env.fix.as_deref(), Some("export CUDA_VISIBLE_DEVICES=0"));
+    let cuda = torch::check_available(&g);
+    assert_eq!(cuda.status, Status::Fail);
+    assert!(
+        cuda.summary.contains("\"1,0\" hides every GPU"),
+        "{}",
+        cuda.summary
+    );
+    assert_eq!(cuda.fix.as_deref(), Some("export CUDA_VISIBLE_DEVICES=0"));
+    // A valid first index keeps that GPU visible, whatever follows.
+    g.system.env.visible_devices = Some("0,5".into());
+    assert_eq!(system::check_visible_devices(&g).status, Status::Ok);
+}
+
 #[test]
 fn numpy_1_26_fails_only_where_the_code_uses_removed_aliases() {
     let mut g = gathered(working_cuda("2.1.2+cu121", Some("12.1")), snapshot((12, 4)));

@@ -321,6 +321,15 @@ fn bad_input_is_a_usage_error_naming_what_to_pass() {
     let run = tune(&install, &[], &["--audio", mp3.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("-ac 1 -ar 16000"), "{}", run.stderr);
+    let gone = tmp.path().join("gone.wav");
+    let run = tune(&install, &[], &["--audio", gone.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("{}: no such file", gone.display())),
+        "{}",
+        run.stderr
+    );
     let run = tune(&install, &[], &["--size", "128"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("256 or 512"), "{}", run.stderr);

@@ -272,6 +272,24 @@ fn a_trial_that_crashes_stops_tune_with_benchs_diagnosis() {
 }
 
 #[test]
+fn a_trial_that_exits_0_without_a_face_is_reported_as_failed_despite_the_code() {
+    let (_tmp, install) = copy_fixture("sim-install");
+    let run = tune(
+        &install,
+        &[("SADTALKER_SIM_FAIL", "noface")],
+        &["--batch-sizes", "1,2"],
+    );
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.doc.unwrap().trials[0].status, "failed");
+    assert!(
+        run.stdout
+            .contains("a trial FAILED: exited with code 0, but its output shows it failed"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn parallel_runs_get_their_own_result_folders() {
     let (tmp, install) = copy_fixture("sim-install");
     let run = tune(&install, &[], &["--batch-sizes", "2", "--parallel", "1,2"]);
@@ -321,6 +339,15 @@ fn bad_input_is_a_usage_error_naming_what_to_pass() {
     let run = tune(&install, &[], &["--audio", mp3.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("-ac 1 -ar 16000"), "{}", run.stderr);
+    let gone = tmp.path().join("gone.wav");
+    let run = tune(&install, &[], &["--audio", gone.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("{}: no such file", gone.display())),
+        "{}",
+        run.stderr
+    );
     let run = tune(&install, &[], &["--size", "128"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("256 or 512"), "{}", run.stderr);

@@ -16,9 +16,6 @@ const HEADROOM_PCT: f64 = 15.0;
 
 /// Read the audio up front, so that a bad `--audio` stops doctor before any probe runs.
 pub fn read_audio(path: &Path) -> Result<AudioFacts, String> {
-    if !path.is_file() {
-        return Err(format!("--audio {}: no such file", path.display()));
-    }
     audio::inspect(path).map_err(|e| e.to_string())
 }
 

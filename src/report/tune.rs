@@ -1,6 +1,7 @@
 //! `sadfix tune` as text on stdout: the preflight, the trial table and the recommendation
 //! (what goes to stderr is in `tune_progress`).
 
+use crate::bench::outcome::BenchReport;
 use crate::tune::gpu::GpuSource;
 use crate::tune::outcome::TuneReport;
 use crate::tune::preflight::Preflight;
@@ -186,7 +187,7 @@ fn recommendation(doc: &TuneReport) -> String {
         if doc.trials.iter().any(|t| t.status == TrialStatus::Failed) {
             let mut out = "no recommendation: a trial failed\n".to_string();
             if let Some(failed) = doc.trials.iter().find_map(|t| t.failure.as_deref()) {
-                for line in super::tune_progress::failure(failed) {
+                for line in failure(failed) {
                     out.push_str(&format!("  {line}\n"));
                 }
             }
@@ -246,5 +247,28 @@ fn recommendation(doc: &TuneReport) -> String {
             r.parallel
         ));
     }
+    out
+}
+
+/// A failed trial's diagnosis, as bench gives it.
+fn failure(report: &BenchReport) -> Vec<String> {
+    // SadTalker exits 0 after "No face is detected": the failure is in what it printed.
+    let how = if report.run.ending.succeeded() {
+        "exited with code 0, but its output shows it failed".to_string()
+    } else {
+        report.run.ending.describe()
+    };
+    let mut out = vec![format!("a trial FAILED: {how}")];
+    if let Some(c) = &report.run.cause {
+        out.push(format!("  cause: {c}"));
+    }
+    if let Some(e) = &report.run.evidence {
+        out.push(format!("  seen: {e}"));
+    }
+    if let Some(n) = &report.run.next {
+        out.push(format!("  next: {n}"));
+    }
+    out.push("  last lines of stderr:".into());
+    out.extend(report.run.stderr_tail.iter().map(|l| format!("    {l}")));
     out
 }

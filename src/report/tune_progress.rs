@@ -1,8 +1,6 @@
 //! `sadfix tune` on stderr: the progress line (which trial, its stage, elapsed and estimated
-//! time) and the note before the trials; and a failed trial's diagnosis as bench gives it (the
-//! report on stdout carries it).
+//! time) and the note before the trials.
 
-use crate::bench::outcome::BenchReport;
 use crate::tune::preflight::Preflight;
 use crate::tune::sweep::ProgressNow;
 use std::io::Write;
@@ -14,23 +12,6 @@ pub fn preflight_note(p: &Preflight) -> String {
         (Ok(_), true) => "preflight: the full clip will not fit at any batch size (see the report); running the trials anyway".into(),
         (Ok(_), false) => "preflight: done; running the trials".into(),
     }
-}
-
-/// A failed trial's diagnosis, as bench gives it.
-pub fn failure(report: &BenchReport) -> Vec<String> {
-    let mut out = vec![format!("a trial FAILED: {}", report.run.ending.describe())];
-    if let Some(c) = &report.run.cause {
-        out.push(format!("  cause: {c}"));
-    }
-    if let Some(e) = &report.run.evidence {
-        out.push(format!("  seen: {e}"));
-    }
-    if let Some(n) = &report.run.next {
-        out.push(format!("  next: {n}"));
-    }
-    out.push("  last lines of stderr:".into());
-    out.extend(report.run.stderr_tail.iter().map(|l| format!("    {l}")));
-    out
 }
 
 /// Wide enough for the longest progress line, to cover the last one without control codes.

@@ -16,6 +16,8 @@ pub struct AudioFacts {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
+    #[error("{path}: no such file; pass --audio with a WAV file")]
+    Missing { path: String },
     #[error("{path}: tune reads WAV audio only; convert it first: ffmpeg -i {path} -ac 1 -ar 16000 {stem}.wav, then pass --audio {stem}.wav")]
     NotWav { path: String, stem: String },
     #[error("{path}: not a readable WAV file ({why}); pass a PCM or float WAV")]
@@ -43,6 +45,11 @@ pub fn inspect(path: &Path) -> Result<AudioFacts, AudioError> {
 }
 
 fn open(path: &Path) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, AudioError> {
+    if !path.is_file() {
+        return Err(AudioError::Missing {
+            path: path.display().to_string(),
+        });
+    }
     let is_wav = path
         .extension()
         .and_then(|e| e.to_str())
@@ -168,19 +175,29 @@ mod tests {
 
     #[test]
     fn other_formats_get_the_conversion_to_run() {
-        let err = inspect(Path::new("/data/talk.mp3"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("ffmpeg -i /data/talk.mp3 -ac 1 -ar 16000 /data/talk.wav"),
-            "{err}"
-        );
         let tmp = tempfile::tempdir().unwrap();
+        let mp3 = tmp.path().join("talk.mp3");
+        std::fs::write(&mp3, b"ID3").unwrap();
+        let err = inspect(&mp3).unwrap_err().to_string();
+        let (mp3, wav) = (mp3.display(), tmp.path().join("talk.wav"));
+        let convert = format!("ffmpeg -i {mp3} -ac 1 -ar 16000 {}", wav.display());
+        assert!(err.contains(&convert), "{err}");
         let bad = tmp.path().join("bad.wav");
         std::fs::write(&bad, b"not a wav").unwrap();
         assert!(inspect(&bad)
             .unwrap_err()
             .to_string()
             .contains("not a readable WAV"));
+    }
+
+    #[test]
+    fn a_missing_file_is_named_with_what_to_pass() {
+        let err = inspect(Path::new("/nonexistent/talk.wav"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "/nonexistent/talk.wav: no such file; pass --audio with a WAV file"
+        );
     }
 }

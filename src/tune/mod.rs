@@ -24,7 +24,6 @@ use anyhow::Context;
 use options::TuneOptions;
 use outcome::{Extra, TuneReport};
 use preflight::{Inputs, Preflight};
-use recommend::Rule;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use trial::{TrialSetup, TrialStatus};
@@ -101,32 +100,25 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
     let facts = sweep::MemoryFacts {
         size,
         full_frames: audio.frames,
+        clip_frames: extra.clip_frames,
         budget_mb: first.budget_mb,
     };
     let live_line = std::io::stderr().is_terminal();
     let progress = move |now: &sweep::ProgressNow| report::tune_progress::progress(now, live_line);
-    let gpu_telemetry = gpu.as_ref().is_ok_and(|g| g.source == gpu::GpuSource::Nvml);
-    let trials = sweep::run(&setup, &facts, default_batch_size, gpu_telemetry, &progress)?;
+    let trials = sweep::run(&setup, &facts, default_batch_size, &progress)?;
     report::tune_progress::progress_done(live_line);
     extra.simulated = trials.iter().any(|t| t.simulated);
     extra.gpu_unavailable = trials.iter().find_map(|t| t.gpu_unavailable.clone());
     extra.overhead_pct = overhead_pct(&trials);
 
     // The trials replace the priors wherever they measured the memory.
-    let clip_frames = extra.clip_frames;
     let measured = preflight::assess(inputs(gpu), &|bs| {
-        sweep::cost_of(&trials, bs, size, clip_frames)
+        sweep::cost_of(&trials, bs, size, facts.clip_frames)
     });
-    let need = |bs: u32, p: u32| sweep::need_mb(&trials, &facts, clip_frames, bs, p);
-    let rule = Rule {
-        need_mb: &need,
-        budget_mb: facts.budget_mb,
-        default_batch_size,
-        gpu_telemetry: extra.gpu_unavailable.is_none(),
-    };
     let failed = trials.iter().any(|t| t.status == TrialStatus::Failed);
+    let gpu_telemetry = extra.gpu_unavailable.is_none();
     let mut recommendation = (!failed)
-        .then(|| recommend::recommend(&trials, &rule))
+        .then(|| sweep::recommend(&trials, &facts, default_batch_size, gpu_telemetry))
         .flatten();
     if let (Some(rec), true) = (&mut recommendation, options.apply) {
         let plan = apply::apply(&install, rec.batch_size, &trials)
@@ -183,12 +175,6 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
 /// The audio given, or the one bench would use (the install's own example).
 fn audio_file(install: &Install, options: &TuneOptions) -> anyhow::Result<PathBuf> {
     if let Some(path) = &options.audio {
-        if !path.is_file() {
-            return Err(coded(
-                ExitCode::Usage,
-                format!("--audio {}: no such file", path.display()),
-            ));
-        }
         return Ok(path.clone());
     }
     // bench's own choice of example, so both commands render the same clip by default.

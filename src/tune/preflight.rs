@@ -50,10 +50,6 @@ impl Preflight {
             .map(|b| b.batch_size)
             .collect()
     }
-
-    pub fn fit_of(&self, batch_size: u32) -> Option<&BatchFit> {
-        self.per_batch.iter().find(|b| b.batch_size == batch_size)
-    }
 }
 
 /// What the preflight is computed from.

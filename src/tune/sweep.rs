@@ -3,7 +3,7 @@
 //! the best batch size, raising P while throughput rises and the memory would fit.
 
 use super::memory::{self, RunCost};
-use super::recommend::{self, Rule};
+use super::recommend::{self, Recommendation, Rule};
 use super::trial::{self, Trial, TrialSetup, TrialStatus};
 use crate::bench::runner::Event;
 use crate::bench::stages::{StageParser, StageSpan};
@@ -32,6 +32,8 @@ pub type ProgressSink<'a> = &'a (dyn Fn(&ProgressNow) + Sync);
 pub struct MemoryFacts {
     pub size: u32,
     pub full_frames: u64,
+    /// The trial clip's frames, which the trials' peaks were measured over.
+    pub clip_frames: u64,
     pub budget_mb: Option<f64>,
 }
 
@@ -55,16 +57,27 @@ pub fn cost_of(trials: &[Trial], batch_size: u32, size: u32, clip_frames: u64) -
 }
 
 /// Predicted peak of `parallel` runs of the full audio, or `None` without GPU facts.
-pub fn need_mb(
+pub fn need_mb(trials: &[Trial], m: &MemoryFacts, bs: u32, parallel: u32) -> Option<f64> {
+    m.budget_mb?;
+    let cost = cost_of(trials, bs, m.size, m.clip_frames);
+    Some(f64::from(parallel) * memory::predicted_peak_mb(cost, m.full_frames, bs, m.size))
+}
+
+/// The recommendation rule over `trials`, with the memory they need by `need_mb`.
+pub fn recommend(
     trials: &[Trial],
     m: &MemoryFacts,
-    clip_frames: u64,
-    bs: u32,
-    parallel: u32,
-) -> Option<f64> {
-    m.budget_mb?;
-    let cost = cost_of(trials, bs, m.size, clip_frames);
-    Some(f64::from(parallel) * memory::predicted_peak_mb(cost, m.full_frames, bs, m.size))
+    default_batch_size: Option<u32>,
+    gpu_telemetry: bool,
+) -> Option<Recommendation> {
+    let need = |bs: u32, p: u32| need_mb(trials, m, bs, p);
+    let rule = Rule {
+        need_mb: &need,
+        budget_mb: m.budget_mb,
+        default_batch_size,
+        gpu_telemetry,
+    };
+    recommend::recommend(trials, &rule)
 }
 
 /// Run every trial. Stops at the first trial that failed for another reason than memory; that
@@ -73,7 +86,6 @@ pub fn run(
     setup: &TrialSetup,
     m: &MemoryFacts,
     default_batch_size: Option<u32>,
-    gpu_telemetry: bool,
     progress: ProgressSink,
 ) -> anyhow::Result<Vec<Trial>> {
     let o = setup.options;
@@ -98,17 +110,8 @@ pub fn run(
             return Ok(trials);
         }
     }
-    let clip = setup.clip_frames;
-    let best = {
-        let need = |bs: u32, p: u32| need_mb(&trials, m, clip, bs, p);
-        let rule = Rule {
-            need_mb: &need,
-            budget_mb: m.budget_mb,
-            default_batch_size,
-            gpu_telemetry,
-        };
-        recommend::recommend(&trials, &rule)
-    };
+    // Only the pair matters here; whether it was ranked by time alone is the report's to say.
+    let best = recommend(&trials, m, default_batch_size, true);
     let Some(best) = best else { return Ok(trials) };
     let mut last_vpm = best.videos_per_min;
     let mut stopped: Option<String> = None;
@@ -117,7 +120,7 @@ pub fn run(
             trials.push(Trial::skipped(best.batch_size, p, why));
             continue;
         }
-        let need = need_mb(&trials, m, clip, best.batch_size, p);
+        let need = need_mb(&trials, m, best.batch_size, p);
         if let (Some(need), Some(budget)) = (need, m.budget_mb) {
             if need > budget {
                 let why = format!("would not fit ({need:.0} MiB predicted for the full audio, {budget:.0} MiB budget)");

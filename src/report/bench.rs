@@ -52,7 +52,32 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.0}%"))
 }
 
-fn mb(v: Option<f64>) -> String {
+/// How a failed run ended, its cause, what was seen, what to do and the last lines of stderr,
+/// one line each, headed "`what` FAILED: ..." (`the run` for bench, `a trial` for tune).
+pub fn failure_lines(report: &BenchReport, what: &str) -> Vec<String> {
+    // SadTalker exits 0 after "No face is detected": the failure is in what it printed.
+    let how = if report.run.ending.succeeded() {
+        "exited with code 0, but its output shows it failed".to_string()
+    } else {
+        report.run.ending.describe()
+    };
+    let mut out = vec![format!("{what} FAILED: {how}")];
+    for (label, text) in [
+        ("cause", &report.run.cause),
+        ("seen", &report.run.evidence),
+        ("next", &report.run.next),
+    ] {
+        if let Some(text) = text {
+            out.push(format!("  {label}: {text}"));
+        }
+    }
+    out.push("  last lines of stderr:".into());
+    out.extend(report.run.stderr_tail.iter().map(|l| format!("    {l}")));
+    out
+}
+
+/// A memory figure in MiB, or "n/a".
+pub(super) fn mb(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.0} MiB"))
 }
 
@@ -80,25 +105,10 @@ pub fn render(report: &BenchReport) -> String {
     }
     out.push_str(&skipped(report));
     if report.run.failed {
-        // SadTalker exits 0 after "No face is detected": the failure is in what it printed.
-        let how = if report.run.ending.succeeded() {
-            "exited with code 0, but its output shows it failed".to_string()
-        } else {
-            report.run.ending.describe()
-        };
-        out.push_str(&format!("\nthe run FAILED: {how}\n"));
-        if let Some(cause) = &report.run.cause {
-            out.push_str(&format!("  cause: {cause}\n"));
-        }
-        if let Some(seen) = &report.run.evidence {
-            out.push_str(&format!("  seen: {seen}\n"));
-        }
-        if let Some(next) = &report.run.next {
-            out.push_str(&format!("  next: {next}\n"));
-        }
-        out.push_str("  last lines of stderr:\n");
-        for line in &report.run.stderr_tail {
-            out.push_str(&format!("    {line}\n"));
+        out.push('\n');
+        for line in failure_lines(report, "the run") {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     if let Some(dir) = &report.recorded_to {

@@ -19,7 +19,8 @@ const BANDS: [&str; 2] = ["#eef2f7", "#dde5ef"];
 const GPU_COLOUR: &str = "#2e7d32";
 const CPU_COLOUR: &str = "#1565c0";
 
-fn esc(text: &str) -> String {
+/// Text escaped for SVG content and attribute values.
+pub(super) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

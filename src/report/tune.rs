@@ -8,9 +8,7 @@ use crate::tune::preflight::Preflight;
 use crate::tune::trial::{Trial, TrialStatus};
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
-fn mb(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |v| format!("{v:.0} MiB"))
-}
+use super::bench::mb;
 
 fn num(v: Option<f64>, digits: usize, unit: &str) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.digits$}{unit}"))
@@ -252,23 +250,5 @@ fn recommendation(doc: &TuneReport) -> String {
 
 /// A failed trial's diagnosis, as bench gives it.
 fn failure(report: &BenchReport) -> Vec<String> {
-    // SadTalker exits 0 after "No face is detected": the failure is in what it printed.
-    let how = if report.run.ending.succeeded() {
-        "exited with code 0, but its output shows it failed".to_string()
-    } else {
-        report.run.ending.describe()
-    };
-    let mut out = vec![format!("a trial FAILED: {how}")];
-    if let Some(c) = &report.run.cause {
-        out.push(format!("  cause: {c}"));
-    }
-    if let Some(e) = &report.run.evidence {
-        out.push(format!("  seen: {e}"));
-    }
-    if let Some(n) = &report.run.next {
-        out.push(format!("  next: {n}"));
-    }
-    out.push("  last lines of stderr:".into());
-    out.extend(report.run.stderr_tail.iter().map(|l| format!("    {l}")));
-    out
+    super::bench::failure_lines(report, "a trial")
 }

@@ -2,6 +2,7 @@
 //! trial; line: predicted for the full audio) against batch size, the GPU's memory and the
 //! budget as lines, the winner marked, and a title that says where the figures come from.
 
+use super::svg::esc;
 use crate::tune::gpu::GpuSource;
 use crate::tune::outcome::TuneReport;
 use crate::tune::trial::TrialStatus;
@@ -16,12 +17,6 @@ const BOTTOM: f64 = 60.0;
 const BAR: &str = "#1565c0";
 const MEM: &str = "#c62828";
 const WIN: &str = "#2e7d32";
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
 
 /// The chart; readable without the table.
 pub fn chart(doc: &TuneReport) -> String {

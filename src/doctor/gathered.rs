@@ -3,8 +3,8 @@
 
 use super::probe::{CudaProbe, FactsProbe, ProbeOutcome};
 use super::system::SystemFacts;
-use super::telemetry::{CudaVersion, GpuView};
 use super::tools::Ffmpeg;
+use crate::gpu::snapshot::{CudaVersion, GpuView};
 use crate::install::{Install, PythonChoice};
 use crate::patch::Site;
 use std::time::Duration;

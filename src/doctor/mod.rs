@@ -10,7 +10,6 @@ pub mod preflight;
 pub mod probe;
 pub mod shell;
 pub mod system;
-pub mod telemetry;
 pub mod tools;
 pub mod verdict;
 pub mod weight_files;
@@ -18,6 +17,7 @@ pub mod weights;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::exit::{coded, ExitCode};
+use crate::gpu::snapshot::GpuView;
 use crate::install::{self, Install, PythonChoice};
 use anyhow::Context;
 use check::{DoctorReport, InstallSummary, PythonSummary};
@@ -26,10 +26,6 @@ pub use options::{DoctorOptions, ReportFormat};
 use probe::ProbeOutcome;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use telemetry::GpuView;
-
-/// Names a JSON GPU snapshot to read instead of asking NVML.
-pub const GPU_REPLAY_VAR: &str = "SADFIX_GPU_REPLAY";
 
 /// Run doctor from the command line: the arguments become `DoctorOptions`, then `run`.
 pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -55,10 +51,7 @@ pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
     crate::interrupt::Watch::start().context("cannot set up the Ctrl-C handler")?;
     let env = |var: &str| std::env::var(var).ok();
     // A recorded snapshot instead of NVML, for tests and bug reports; the report says so.
-    let gpu = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {
-        Some(file) => telemetry::from_replay(Path::new(&file))?,
-        None => telemetry::from_nvml(),
-    };
+    let gpu = crate::gpu::view(&env)?;
     let python = install::choose_python(options.python.as_deref(), Some(&install), &env);
     let gathered = gather(install, python, options.timeout, gpu, &env);
     let mut report = build_report(&gathered, started);

@@ -2,10 +2,10 @@
 //! the GPU's free memory at the install's batch-size default, by tune's memory model.
 
 use super::check::{Area, Check, Status};
-use super::telemetry::GpuView;
+use crate::gpu::memory::RunCost;
+use crate::gpu::snapshot::GpuView;
 use crate::patch::Site;
 use crate::tune::audio::{self, AudioFacts};
-use crate::tune::memory::RunCost;
 use crate::tune::preflight::{self, Inputs};
 use std::path::Path;
 
@@ -27,7 +27,7 @@ pub fn memory_check(audio: &AudioFacts, gpu: &GpuView, sites: &Result<Vec<Site>,
         .ok()
         .and_then(|all| crate::patch::default_batch_size(all))
         .unwrap_or(2);
-    let facts = crate::tune::gpu::from_view(gpu);
+    let facts = crate::gpu::facts::from_view(gpu);
     let free = facts.as_ref().ok().map(|g| g.free_mb);
     let p = preflight::assess(
         Inputs {
@@ -98,7 +98,7 @@ pub fn memory_check(audio: &AudioFacts, gpu: &GpuView, sites: &Result<Vec<Site>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::telemetry::{GpuInfo, GpuSnapshot};
+    use crate::gpu::snapshot::{GpuInfo, GpuSnapshot};
 
     fn six_gib() -> GpuView {
         GpuView::Replay(

@@ -2,7 +2,7 @@
 //! (what goes to stderr is in `tune_progress`).
 
 use crate::bench::outcome::BenchReport;
-use crate::tune::gpu::GpuSource;
+use crate::gpu::facts::GpuSource;
 use crate::tune::outcome::TuneReport;
 use crate::tune::preflight::Preflight;
 use crate::tune::trial::{Trial, TrialStatus};

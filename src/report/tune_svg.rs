@@ -3,7 +3,7 @@
 //! budget as lines, the winner marked, and a title that says where the figures come from.
 
 use super::svg::esc;
-use crate::tune::gpu::GpuSource;
+use crate::gpu::facts::GpuSource;
 use crate::tune::outcome::TuneReport;
 use crate::tune::trial::TrialStatus;
 use std::fmt::Write;
@@ -275,9 +275,9 @@ pub fn chart(doc: &TuneReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gpu::facts::GpuFacts;
+    use crate::gpu::memory::RunCost;
     use crate::tune::audio::AudioFacts;
-    use crate::tune::gpu::GpuFacts;
-    use crate::tune::memory::RunCost;
     use crate::tune::outcome::Extra;
     use crate::tune::preflight::{assess, Inputs};
     use crate::tune::recommend::Recommendation;

@@ -2,7 +2,7 @@
 //! and the trial clip cut from its start as a 16 kHz mono 16-bit PCM WAV (so that the trial's
 //! frame count is exactly 25 per second and no ffmpeg is needed to read it).
 
-use super::memory::SAMPLES_PER_FRAME;
+use crate::gpu::memory::SAMPLES_PER_FRAME;
 use std::path::{Path, PathBuf};
 
 /// What tune needs to know about the audio.

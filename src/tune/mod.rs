@@ -7,8 +7,6 @@
 
 pub mod apply;
 pub mod audio;
-pub mod gpu;
-pub mod memory;
 pub mod options;
 pub mod outcome;
 pub mod preflight;
@@ -48,7 +46,7 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
     let audio_path = audio_file(&install, &options)?;
     let audio = audio::inspect(&audio_path).map_err(|e| coded(ExitCode::Usage, e.to_string()))?;
     let env = |var: &str| std::env::var(var).ok();
-    let gpu = gpu::read(&env)?;
+    let gpu = crate::gpu::facts::read(&env)?;
     let host_ram_free_mb =
         Some(crate::doctor::system::resources().available_ram as f64 / 1048576.0);
     let inputs = |gpu| Inputs {
@@ -60,7 +58,9 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
         host_ram_free_mb,
     };
     let size = options.size;
-    let first = preflight::assess(inputs(gpu.clone()), &|bs| memory::RunCost::prior(bs, size));
+    let first = preflight::assess(inputs(gpu.clone()), &|bs| {
+        crate::gpu::memory::RunCost::prior(bs, size)
+    });
     let mut extra = Extra {
         dry_run: options.dry_run,
         install: install.root.display().to_string(),

@@ -2,8 +2,8 @@
 //! each batch size against the GPU's free memory, and what to do when the clip will not fit.
 
 use super::audio::AudioFacts;
-use super::gpu::GpuFacts;
-use super::memory::{self, RunCost, FPS};
+use crate::gpu::facts::GpuFacts;
+use crate::gpu::memory::{self, RunCost, FPS};
 use serde::Serialize;
 
 /// One batch size's prediction for the full audio.
@@ -206,7 +206,7 @@ pub fn clock(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tune::gpu::{GpuSource, OtherProcess};
+    use crate::gpu::facts::{GpuSource, OtherProcess};
 
     fn gpu(total_mb: f64, free_mb: f64) -> GpuFacts {
         GpuFacts {

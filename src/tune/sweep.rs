@@ -2,11 +2,11 @@
 //! are skipped as "would not fit"; any other failure stops the sweep), then P runs at once at
 //! the best batch size, raising P while throughput rises and the memory would fit.
 
-use super::memory::{self, RunCost};
 use super::recommend::{self, Recommendation, Rule};
 use super::trial::{self, Trial, TrialSetup, TrialStatus};
 use crate::bench::runner::Event;
 use crate::bench::stages::{StageParser, StageSpan};
+use crate::gpu::memory::{self, RunCost};
 use std::time::{Duration, Instant};
 
 /// How often the progress line is redrawn at most.

@@ -4,7 +4,7 @@
 use super::driver::{wheel_for, INDEX_URL};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::{CudaDevice, CudaProbe};
-use crate::doctor::telemetry::CudaVersion;
+use crate::gpu::snapshot::CudaVersion;
 
 /// A device the build has no kernels for.
 pub struct Unsupported {

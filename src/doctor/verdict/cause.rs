@@ -6,7 +6,7 @@ use crate::doctor::check::Status;
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::CudaProbe;
 use crate::doctor::system::{first_index_past, hides_all, WSL_LIB};
-use crate::doctor::telemetry::{CudaVersion, GpuView};
+use crate::gpu::snapshot::{CudaVersion, GpuView};
 use crate::gpu::NvmlFailure;
 
 /// What brings `/usr/lib/wsl/lib` into a WSL distribution: the driver on the Windows side.

@@ -3,7 +3,7 @@
 
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::telemetry::{CudaVersion, GpuView};
+use crate::gpu::snapshot::{CudaVersion, GpuView};
 
 /// PyTorch's CUDA wheel indexes, oldest first (facts, section 10).
 const WHEELS: [(u32, u32, &str); 7] = [

@@ -6,7 +6,7 @@ use super::torch;
 use crate::doctor::check::Status;
 use crate::doctor::probe::CudaProbe;
 use crate::doctor::system::DrmGpu;
-use crate::doctor::telemetry::GpuView;
+use crate::gpu::snapshot::GpuView;
 use crate::gpu::{NvmlFailure, Unavailable};
 
 fn no_driver_probe() -> CudaProbe {

@@ -65,7 +65,7 @@ pub struct GpuSnapshot {
 pub enum GpuView {
     Nvml(GpuSnapshot),
     Replay(GpuSnapshot, String),
-    Unavailable(crate::gpu::Unavailable),
+    Unavailable(super::nvml::Unavailable),
 }
 
 impl GpuView {
@@ -87,8 +87,8 @@ impl GpuView {
 
 /// Read the snapshot from NVML; its absence is a reason, not an error.
 pub fn from_nvml() -> GpuView {
-    use crate::gpu::query_failure;
-    let nvml = match crate::gpu::open_classified() {
+    use super::nvml::query_failure;
+    let nvml = match super::nvml::open_classified() {
         Ok(nvml) => nvml,
         Err(why) => return GpuView::Unavailable(why),
     };

@@ -1,9 +1,7 @@
 //! The GPU's memory as tune sees it before anything runs: NVML, or the snapshot named by
 //! `SADFIX_GPU_REPLAY` (labelled as a replay), with the other processes that hold memory on it.
 
-use crate::doctor::telemetry::{self, GpuView};
-use crate::doctor::GPU_REPLAY_VAR;
-use std::path::Path;
+use super::snapshot::GpuView;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -42,11 +40,7 @@ impl GpuFacts {
 
 /// The GPU facts, or why there are none. A replay file that cannot be read is an error.
 pub fn read(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Result<GpuFacts, String>> {
-    let view = match env(GPU_REPLAY_VAR).filter(|v| !v.is_empty()) {
-        Some(file) => telemetry::from_replay(Path::new(&file))?,
-        None => telemetry::from_nvml(),
-    };
-    Ok(from_view(&view))
+    Ok(from_view(&super::view(env)?))
 }
 
 /// GPU 0 of a doctor snapshot.
@@ -93,7 +87,7 @@ fn process_name(pid: u32, source: &GpuSource) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::telemetry::{GpuInfo, GpuSnapshot};
+    use crate::gpu::snapshot::{GpuInfo, GpuSnapshot};
 
     #[test]
     fn a_replayed_snapshot_gives_free_memory_and_other_processes() {

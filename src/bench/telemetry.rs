@@ -59,7 +59,9 @@ impl TelemetrySource for NvmlSource {
             return;
         };
         sample.gpu_util = device.utilization_rates().ok().map(|u| u.gpu as f64);
-        sample.gpu_mem_mb = device.memory_info().ok().map(|m| m.used as f64 / MIB);
+        sample.gpu_mem_mb = crate::gpu::nvml::memory(&device)
+            .ok()
+            .map(|m| m.used as f64 / MIB);
         sample.enc_util = device
             .encoder_utilization()
             .ok()

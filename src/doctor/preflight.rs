@@ -108,11 +108,12 @@ mod tests {
                 gpus: vec![GpuInfo {
                     index: 0,
                     name: "test".into(),
-                    memory_total: 6 << 30,
-                    memory_used: 0,
+                    memory_total: Some(6 << 30),
+                    memory_used: Some(0),
                     utilization: None,
                     processes: vec![],
                     notes: vec![],
+                    ..GpuInfo::default()
                 }],
             },
             "gpu.json".into(),

@@ -56,6 +56,17 @@ pub fn from_view(view: &GpuView) -> Result<GpuFacts, String> {
     let Some(gpu) = snapshot.gpus.first() else {
         return Err("NVML lists no GPU".into());
     };
+    let (Some(total), Some(used)) = (gpu.memory_total, gpu.memory_used) else {
+        let why = gpu
+            .notes
+            .iter()
+            .find(|n| n.starts_with("memory"))
+            .map_or(String::new(), |n| format!(" ({n})"));
+        return Err(format!(
+            "NVML did not report the memory of GPU {} ({}){why}: free memory unknown",
+            gpu.index, gpu.name
+        ));
+    };
     let own = std::process::id();
     let others = gpu
         .processes
@@ -68,8 +79,8 @@ pub fn from_view(view: &GpuView) -> Result<GpuFacts, String> {
         .collect();
     Ok(GpuFacts {
         name: gpu.name.clone(),
-        total_mb: gpu.memory_total as f64 / MIB,
-        free_mb: gpu.memory_total.saturating_sub(gpu.memory_used) as f64 / MIB,
+        total_mb: total as f64 / MIB,
+        free_mb: total.saturating_sub(used) as f64 / MIB,
         source,
         others,
     })
@@ -97,11 +108,12 @@ mod tests {
             gpus: vec![GpuInfo {
                 index: 0,
                 name: "NVIDIA GeForce RTX 2060".into(),
-                memory_total: 6 << 30,
-                memory_used: 1 << 30,
+                memory_total: Some(6 << 30),
+                memory_used: Some(1 << 30),
                 utilization: Some(3),
                 processes: vec![4242],
                 notes: vec![],
+                ..GpuInfo::default()
             }],
         };
         let facts = from_view(&GpuView::Replay(snapshot, "gpu.json".into())).unwrap();

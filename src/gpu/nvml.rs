@@ -1,8 +1,9 @@
 //! The NVIDIA Management Library, loaded at run time. Its absence is a capability, not an
 //! error: `open` turns every failure into the reason shown as "GPU telemetry unavailable: ...".
 
-use nvml_wrapper::error::NvmlError;
-use nvml_wrapper::Nvml;
+use nvml_wrapper::error::{nvml_try, NvmlError};
+use nvml_wrapper::{Device, Nvml};
+use std::ffi::{c_uint, c_ulonglong, c_void, CStr};
 
 /// Why NVML cannot be used, by what it means for CUDA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,104 @@ fn failure_of(err: &NvmlError) -> NvmlFailure {
         NvmlError::NoPermission => NvmlFailure::NoPermission,
         NvmlError::LibRmVersionMismatch => NvmlFailure::VersionMismatch,
         _ => NvmlFailure::Other,
+    }
+}
+
+/// A GPU's memory, bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    pub total: u64,
+    pub used: u64,
+}
+
+/// The GPU's memory: `nvmlDeviceGetMemoryInfo_v2`, else the v1 entry point where the driver
+/// lacks `_v2` (R470 and older; nvml-wrapper 0.11 calls only `_v2`). An error means neither
+/// answered: the memory is unknown, never zero.
+pub fn memory(device: &Device) -> Result<Memory, NvmlError> {
+    match device.memory_info() {
+        Ok(m) => Ok(Memory {
+            total: m.total,
+            used: m.used,
+        }),
+        Err(NvmlError::FailedToLoadSymbol(v2)) => memory_v1(device).map_err(|e| match e {
+            NvmlError::FailedToLoadSymbol(v1) => {
+                NvmlError::FailedToLoadSymbol(format!("{v2}; {v1}"))
+            }
+            other => other,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// `nvmlMemory_t`, the v1 layout.
+#[repr(C)]
+struct MemoryV1 {
+    total: c_ulonglong,
+    free: c_ulonglong,
+    used: c_ulonglong,
+}
+
+/// `nvmlDeviceGetMemoryInfo` (v1), looked up in the NVML library nvml-wrapper already loaded.
+fn memory_v1(device: &Device) -> Result<Memory, NvmlError> {
+    type GetMemoryInfo = unsafe extern "C" fn(*mut c_void, *mut MemoryV1) -> c_uint;
+    let library = Loaded::open()?;
+    let symbol = library.symbol(c"nvmlDeviceGetMemoryInfo")?;
+    // SAFETY: the symbol is NVML's `nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t,
+    // nvmlMemory_t *)`; the device handle comes from the same library, which stays loaded (by
+    // nvml-wrapper and by `library`) for the call.
+    let f: GetMemoryInfo = unsafe { std::mem::transmute::<*mut c_void, GetMemoryInfo>(symbol) };
+    let mut out = MemoryV1 {
+        total: 0,
+        free: 0,
+        used: 0,
+    };
+    // SAFETY: see above; `out` is a valid, writable `nvmlMemory_t`.
+    let code = unsafe { f(device.handle().cast::<c_void>(), &mut out) };
+    nvml_try(code)?;
+    Ok(Memory {
+        total: out.total,
+        used: out.used,
+    })
+}
+
+/// The NVML library as already loaded into this process (`RTLD_NOLOAD`: never a second copy),
+/// for entry points nvml-wrapper does not call.
+struct Loaded(*mut c_void);
+
+impl Loaded {
+    fn open() -> Result<Loaded, NvmlError> {
+        // SAFETY: dlopen with RTLD_NOLOAD only takes a reference to a library already loaded.
+        let handle = unsafe {
+            libc::dlopen(
+                c"libnvidia-ml.so.1".as_ptr(),
+                libc::RTLD_NOW | libc::RTLD_NOLOAD,
+            )
+        };
+        if handle.is_null() {
+            return Err(NvmlError::FailedToLoadSymbol(
+                "libnvidia-ml.so.1 is not loaded".into(),
+            ));
+        }
+        Ok(Loaded(handle))
+    }
+
+    fn symbol(&self, name: &CStr) -> Result<*mut c_void, NvmlError> {
+        // SAFETY: the handle is open; dlsym only reads the name.
+        let symbol = unsafe { libc::dlsym(self.0, name.as_ptr()) };
+        if symbol.is_null() {
+            return Err(NvmlError::FailedToLoadSymbol(format!(
+                "{}: undefined symbol",
+                name.to_string_lossy()
+            )));
+        }
+        Ok(symbol)
+    }
+}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        // SAFETY: balances the reference `open` took; nvml-wrapper holds its own.
+        unsafe { libc::dlclose(self.0) };
     }
 }
 

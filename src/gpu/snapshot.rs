@@ -37,19 +37,39 @@ impl std::fmt::Display for CudaVersion {
 }
 
 /// One GPU as NVML sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GpuInfo {
     pub index: u32,
     pub name: String,
-    pub memory_total: u64,
-    pub memory_used: u64,
+    /// Bytes; `None` where NVML could not say (never a zero it did not read).
+    pub memory_total: Option<u64>,
+    pub memory_used: Option<u64>,
     /// Percent of the last sample window with a kernel running; `None` where not reported.
     pub utilization: Option<u32>,
     /// Pids of compute and graphics processes on it.
     pub processes: Vec<u32>,
+    /// NVML's UUID (`GPU-...`), which `CUDA_VISIBLE_DEVICES` may name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// The PCI bus id (`00000000:01:00.0`): NVML numbers GPUs in this order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pci_bus_id: Option<String>,
     /// What NVML could not say about it, and why (an unsupported query, a missing entry point).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+impl GpuInfo {
+    /// "1.0 of 24.0 GiB used", or "memory unknown" where NVML did not say.
+    pub fn memory_text(&self) -> String {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        match (self.memory_used, self.memory_total) {
+            (Some(used), Some(total)) => {
+                format!("{:.1} of {:.1} GiB used", gib(used), gib(total))
+            }
+            _ => "memory unknown".to_string(),
+        }
+    }
 }
 
 /// The driver and its GPUs.
@@ -107,8 +127,7 @@ pub fn from_nvml() -> GpuView {
         .filter_map(|index| {
             let device = nvml.device_by_index(index).ok()?;
             let mut notes = Vec::new();
-            let memory = device
-                .memory_info()
+            let memory = super::nvml::memory(&device)
                 .map_err(|e| notes.push(query_failure("memory", &e)))
                 .ok();
             let utilization = device
@@ -137,8 +156,10 @@ pub fn from_nvml() -> GpuView {
                 name: device
                     .name()
                     .unwrap_or_else(|_| "unknown NVIDIA GPU".into()),
-                memory_total: memory.as_ref().map_or(0, |m| m.total),
-                memory_used: memory.as_ref().map_or(0, |m| m.used),
+                memory_total: memory.map(|m| m.total),
+                memory_used: memory.map(|m| m.used),
+                uuid: device.uuid().ok(),
+                pci_bus_id: device.pci_info().ok().map(|p| p.bus_id),
                 utilization,
                 processes,
                 notes,

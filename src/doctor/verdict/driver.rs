@@ -91,11 +91,10 @@ pub fn check_driver(g: &Gathered) -> Check {
     if let Some(snap) = g.gpu.snapshot() {
         for gpu in &snap.gpus {
             evidence.push(format!(
-                "GPU {}: {}, {:.1} of {:.1} GiB used, {} busy, {} process(es)",
+                "GPU {}: {}, {}, {} busy, {} process(es)",
                 gpu.index,
                 gpu.name,
-                gib(gpu.memory_used),
-                gib(gpu.memory_total),
+                gpu.memory_text(),
                 gpu.utilization.map_or("?".into(), |u| format!("{u}%")),
                 gpu.processes.len()
             ));

@@ -27,7 +27,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
     let gpu_memory = g
         .gpu
         .snapshot()
-        .and_then(|s| s.gpus.iter().map(|x| x.memory_total).max());
+        .and_then(|s| s.gpus.iter().filter_map(|x| x.memory_total).max());
     let mut checks = vec![
         install::check_install(g),
         install::check_python(g),

@@ -21,11 +21,12 @@ pub(super) fn snapshot(cuda: (u32, u32)) -> GpuView {
             gpus: vec![GpuInfo {
                 index: 0,
                 name: "NVIDIA GeForce RTX 3090".into(),
-                memory_total: 24 << 30,
-                memory_used: 1 << 30,
+                memory_total: Some(24 << 30),
+                memory_used: Some(1 << 30),
                 utilization: Some(3),
                 processes: vec![],
                 notes: vec![],
+                ..GpuInfo::default()
             }],
         },
         "test".into(),

@@ -1,0 +1,118 @@
+//! What the driver really says, through the stub `libnvidia-ml.so.1` (a test double built from
+//! fixtures/nvml-stub): memory from a driver without `nvmlDeviceGetMemoryInfo_v2` (R470 and
+//! older), and which of several GPUs a run is on.
+
+mod nvml_stub;
+mod util;
+
+use nvml_stub::Variant;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use util::{copy_fixture, sadfix};
+
+/// A 16 kHz mono WAV of `seconds`.
+fn wav(dir: &Path, seconds: u32) -> PathBuf {
+    let path = dir.join("talk.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..16_000 * seconds {
+        w.write_sample(((i % 160) as i16 - 80) * 100).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+/// `doctor --json --audio` on the simulated install with the stub `variant` and `env`.
+fn doctor_with_audio(variant: Variant, env: &[(&str, &str)], seconds: u32) -> Value {
+    let (tmp, install) = copy_fixture("sim-install");
+    let audio = wav(tmp.path(), seconds);
+    let log = tmp.path().join("nvml-calls");
+    let mut cmd = sadfix(&install);
+    cmd.env_remove("SADFIX_GPU_REPLAY")
+        .env("NVML_STUB_LOG", &log);
+    for (k, v) in nvml_stub::env(variant) {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(["doctor", "--json", "--timeout", "10", "--audio"])
+        .arg(&audio)
+        .output()
+        .unwrap();
+    let mut report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no doctor report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    report["nvml_calls"] = std::fs::read_to_string(&log).unwrap_or_default().into();
+    report
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+fn evidence(check: &Value) -> String {
+    check["evidence"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_r470_driver_without_memory_v2_gives_real_memory_figures_through_v1() {
+    let report = doctor_with_audio(
+        Variant::R470,
+        &[
+            ("NVML_STUB_DRIVER", "470.256.02"),
+            ("NVML_STUB_CUDA", "11040"),
+            ("NVML_STUB_MEMORY_MIB", "8192:1024"),
+        ],
+        10,
+    );
+    let calls = report["nvml_calls"].as_str().unwrap();
+    assert!(calls.contains("nvmlDeviceGetMemoryInfo\n"), "{calls}");
+    assert!(!calls.contains("nvmlDeviceGetMemoryInfo_v2"), "{calls}");
+    let driver = evidence(check(&report, "gpu.driver"));
+    assert!(driver.contains("1.0 of 8.0 GiB used"), "{driver}");
+    let memory = check(&report, "preflight.memory");
+    assert_eq!(memory["status"], "ok", "{memory}");
+    let figures = evidence(memory);
+    assert!(figures.contains("7168 MiB free"), "{figures}");
+}
+
+#[test]
+fn a_driver_that_reports_no_memory_says_unknown_never_zero() {
+    // An R470 driver (no v2) whose v1 memory query fails too: no figure at all.
+    let report = doctor_with_audio(
+        Variant::R470,
+        &[("NVML_STUB_MEMORY_MIB", "not_supported")],
+        10,
+    );
+    let driver = evidence(check(&report, "gpu.driver"));
+    assert!(driver.contains("memory unknown"), "{driver}");
+    assert!(!driver.contains("0.0 of 0.0 GiB"), "{driver}");
+    let memory = check(&report, "preflight.memory");
+    assert_eq!(memory["status"], "skip", "{memory}");
+    let summary = memory["summary"].as_str().unwrap();
+    assert!(summary.contains("free memory unknown"), "{summary}");
+    assert!(!summary.contains("0 MiB free"), "{summary}");
+}

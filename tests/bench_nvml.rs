@@ -84,8 +84,10 @@ fn the_gpu_columns_come_from_the_stub_through_nvml_and_say_so() {
     assert_eq!(telemetry["gpu"], "nvml");
     assert_eq!(telemetry["device"], "sadfix NVML stub GPU (test double)");
     assert!(
-        run.stdout
-            .contains("GPU telemetry: NVML (sadfix NVML stub GPU (test double))"),
+        run.stdout.contains(
+            "GPU telemetry: NVML (GPU 0: sadfix NVML stub GPU (test double); \
+             NVML lists the run's processes on GPU 0)"
+        ),
         "{}",
         run.stdout
     );
@@ -141,4 +143,105 @@ fn a_driver_that_is_not_loaded_makes_gpu_telemetry_unavailable_with_the_reason()
     assert!(run
         .stdout
         .contains("GPU telemetry unavailable: the NVIDIA driver is not loaded"));
+}
+
+/// Two stub GPUs of different models, the run's processes on `processes_gpu` (or none).
+fn two_gpus(processes_gpu: Option<&str>, env: &[(&str, &str)]) -> Run {
+    let mut all = vec![
+        ("NVML_STUB_GPUS", "2"),
+        ("NVML_STUB_NAME", "stub RTX 3060,stub RTX 4090"),
+    ];
+    match processes_gpu {
+        Some(gpu) => {
+            all.push(("NVML_STUB_PROCESSES", "children:1500"));
+            all.push(("NVML_STUB_PROCESSES_GPU", gpu));
+        }
+        None => all.push(("NVML_STUB_PROCESSES", "none")),
+    }
+    all.extend_from_slice(env);
+    bench(Variant::Current, &all)
+}
+
+#[test]
+fn with_cuda_visible_devices_1_on_two_gpus_bench_follows_gpu_1() {
+    let run = two_gpus(Some("1"), &[("CUDA_VISIBLE_DEVICES", "1")]);
+    let telemetry = &run.report["telemetry"];
+    assert_eq!(telemetry["gpu_index"], 1, "{telemetry}");
+    assert_eq!(
+        telemetry["gpu_uuid"],
+        "GPU-5adf1c00-0000-4000-8000-000000000001"
+    );
+    assert_eq!(telemetry["device"], "stub RTX 4090 (test double)");
+    assert_eq!(
+        telemetry["gpu_chosen_by"],
+        "NVML lists the run's processes on GPU 1"
+    );
+    // GPU 1's process list holds the run: its memory is the run's, and the device is confirmed.
+    assert!(field(&run.samples, "proc_gpu_mem_mb").contains(&1500.0));
+    assert_eq!(
+        run.report["device"]["device"], "cuda",
+        "{}",
+        run.report["device"]
+    );
+    assert!(
+        run.stdout.contains("GPU telemetry: NVML (GPU 1: stub RTX 4090 (test double); NVML lists the run's processes on GPU 1)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_run_s_processes_decide_even_when_the_environment_points_elsewhere() {
+    // A host that sets CUDA_VISIBLE_DEVICES for its own child: sadfix's says 0, the run is on 1.
+    let run = two_gpus(Some("1"), &[("CUDA_VISIBLE_DEVICES", "0")]);
+    assert_eq!(run.report["telemetry"]["gpu_index"], 1);
+    assert!(field(&run.samples, "proc_gpu_mem_mb").contains(&1500.0));
+}
+
+#[test]
+fn without_processes_an_index_is_mapped_and_a_guess_says_so() {
+    let guess = two_gpus(None, &[("CUDA_VISIBLE_DEVICES", "1")]);
+    let telemetry = &guess.report["telemetry"];
+    assert_eq!(telemetry["gpu_index"], 1);
+    let why = telemetry["gpu_chosen_by"].as_str().unwrap();
+    assert!(why.contains("a guess"), "{why}");
+    assert!(why.contains("CUDA_DEVICE_ORDER=PCI_BUS_ID"), "{why}");
+    let pci = two_gpus(
+        None,
+        &[
+            ("CUDA_VISIBLE_DEVICES", "1"),
+            ("CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
+        ],
+    );
+    let why = pci.report["telemetry"]["gpu_chosen_by"].as_str().unwrap();
+    assert!(!why.contains("guess"), "{why}");
+    assert_eq!(pci.report["telemetry"]["gpu_index"], 1);
+}
+
+#[test]
+fn a_uuid_or_a_mig_instance_in_cuda_visible_devices_names_its_gpu() {
+    let by_uuid = two_gpus(
+        None,
+        &[(
+            "CUDA_VISIBLE_DEVICES",
+            "GPU-5adf1c00-0000-4000-8000-000000000001",
+        )],
+    );
+    assert_eq!(by_uuid.report["telemetry"]["gpu_index"], 1);
+    let by_mig = two_gpus(
+        None,
+        &[
+            ("NVML_STUB_MIG_GPU", "1"),
+            (
+                "CUDA_VISIBLE_DEVICES",
+                "MIG-5adf1c00-0000-4000-9000-000000000001",
+            ),
+        ],
+    );
+    let telemetry = &by_mig.report["telemetry"];
+    assert_eq!(telemetry["gpu_index"], 1, "{telemetry}");
+    assert!(telemetry["gpu_chosen_by"]
+        .as_str()
+        .unwrap()
+        .contains("MIG instance on GPU 1"));
 }

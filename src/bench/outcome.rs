@@ -37,6 +37,10 @@ pub struct TelemetryStatus {
     /// Why the GPU figures are missing, or where replayed ones come from.
     pub reason: Option<String>,
     pub device: Option<String>,
+    /// NVML's index and UUID of the GPU sampled, and why that one (`gpu::choice`).
+    pub gpu_index: Option<u32>,
+    pub gpu_uuid: Option<String>,
+    pub gpu_chosen_by: Option<String>,
     /// `sysinfo` for a live run, `replay` for a replay.
     pub cpu: &'static str,
     /// Whose GPU use the figures are: the run's process tree (NVML per process) or, where
@@ -223,6 +227,9 @@ fn telemetry_status(replay_of: Option<&str>, record: &RunRecord) -> TelemetrySta
         gpu: kind,
         reason,
         device: gpu.device.clone(),
+        gpu_index: gpu.index,
+        gpu_uuid: gpu.uuid.clone(),
+        gpu_chosen_by: gpu.chosen_by.clone(),
         cpu: if replay_of.is_some() {
             "replay"
         } else {

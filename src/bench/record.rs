@@ -129,7 +129,7 @@ pub enum Origin {
 }
 
 /// Whether GPU telemetry was there while the run was sampled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GpuSourceInfo {
     /// `nvml` or `unavailable`.
     pub source: String,
@@ -137,6 +137,15 @@ pub struct GpuSourceInfo {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// NVML's index of the GPU sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Why that GPU: NVML listed the run's processes on it, or `CUDA_VISIBLE_DEVICES` mapped
+    /// (and whether the mapping is a guess).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_by: Option<String>,
 }
 
 /// The output video as found after the run.

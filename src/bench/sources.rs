@@ -6,34 +6,38 @@ use super::record::GpuSourceInfo;
 use super::telemetry::{NvmlSource, ProcessSource, TelemetrySource};
 use std::sync::{Arc, Mutex};
 
+/// What is known about the GPU source, kept current while the run goes (the GPU sampled
+/// changes once NVML lists the run's processes on another).
+pub type GpuInfo = Arc<Mutex<GpuSourceInfo>>;
+
 /// The telemetry sources for a live run, and what is known about the GPU source.
-pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
+pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
     sources_with(ProcessSource::default())
 }
 
 /// The telemetry sources of a run whose processes `census` keeps track of.
-pub fn sources_for(census: Arc<Mutex<Census>>) -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
+pub fn sources_for(census: Arc<Mutex<Census>>) -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
     sources_with(ProcessSource::for_run(census))
 }
 
-fn sources_with(process: ProcessSource) -> (Vec<Box<dyn TelemetrySource>>, GpuSourceInfo) {
+fn sources_with(process: ProcessSource) -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
     let mut sources: Vec<Box<dyn TelemetrySource>> = vec![Box::new(process)];
     let info = match crate::gpu::open() {
         Ok(nvml) => {
-            let source = NvmlSource::new(nvml);
-            let device = source.device_name();
-            sources.push(Box::new(source));
-            GpuSourceInfo {
+            let info = Arc::new(Mutex::new(GpuSourceInfo {
                 source: "nvml".into(),
-                reason: None,
-                device,
-            }
+                ..GpuSourceInfo::default()
+            }));
+            // The run inherits sadfix's environment: its CUDA_VISIBLE_DEVICES is the run's.
+            let env = |var: &str| std::env::var(var).ok();
+            sources.push(Box::new(NvmlSource::new(nvml, &env, info.clone())));
+            info
         }
-        Err(reason) => GpuSourceInfo {
+        Err(reason) => Arc::new(Mutex::new(GpuSourceInfo {
             source: "unavailable".into(),
             reason: Some(reason),
-            device: None,
-        },
+            ..GpuSourceInfo::default()
+        })),
     };
     (sources, info)
 }

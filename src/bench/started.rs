@@ -8,7 +8,7 @@ use super::record::{
     GpuSourceInfo, HostMeta, Origin, RunMeta, RunRecord, VideoInfo, TRACE_VERSION,
 };
 use super::runner::{self, Event, Follow, RunLimits, RunOutput};
-use super::sources::{own_cpu_seconds, sources_for};
+use super::sources::{own_cpu_seconds, sources_for, GpuInfo};
 use super::telemetry::TelemetrySource;
 use crate::exit::{coded, ExitCode};
 use anyhow::Context;
@@ -24,7 +24,7 @@ pub struct Started<'o> {
     follow: Follow,
     census: Arc<Mutex<Census>>,
     sources: Option<Vec<Box<dyn TelemetrySource>>>,
-    gpu: GpuSourceInfo,
+    gpu: GpuInfo,
     started_unix_s: u64,
     kind: Option<&'static str>,
     /// `--attach`: where the watched process's stdout went when sadfix attached.
@@ -128,6 +128,11 @@ impl<'o> Started<'o> {
         }
     }
 
+    /// What is known about the GPU source now.
+    pub fn gpu_info(&self) -> GpuSourceInfo {
+        self.gpu.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// The record of a finished run.
     pub fn record(&self, output: RunOutput, output_video: Option<VideoInfo>) -> RunRecord {
         let sadtalker = self
@@ -162,7 +167,7 @@ impl<'o> Started<'o> {
                 audio_s,
                 batch_size: None,
                 interval_ms: self.options.interval_ms(),
-                gpu: self.gpu.clone(),
+                gpu: self.gpu_info(),
                 child_pid: Some(output.child_pid),
                 wall_s: output.wall_s,
                 ending: output.ending,

@@ -3,7 +3,8 @@
 //! its fields `None`; nothing here ever reports a zero it did not read.
 
 use super::census::Census;
-use super::record::Sample;
+use super::record::{GpuSourceInfo, Sample};
+use crate::gpu::choice::{Basis, Choice};
 use nvml_wrapper::enums::device::UsedGpuMemory;
 use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::Nvml;
@@ -28,34 +29,78 @@ pub trait TelemetrySource: Send {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// GPU 0 through NVML: device utilisation, memory, encoder, power, and the memory of the
-/// child's processes where the driver reports it (not under WSL).
+/// The run's GPU through NVML: device utilisation, memory, encoder, power, and the memory of
+/// the child's processes where the driver reports it (not under WSL). The GPU is the one NVML
+/// lists the run's processes on, once it does; before that, the one `CUDA_VISIBLE_DEVICES` and
+/// `CUDA_DEVICE_ORDER` map to (`gpu::choice`).
 pub struct NvmlSource {
     nvml: Nvml,
-    index: u32,
+    /// NVML's index of the GPU sampled; `None` while no GPU is known to be the run's.
+    index: Option<u32>,
+    /// Whether the run's processes were seen on it (then it no longer changes).
+    by_processes: bool,
+    /// What the record says about the GPU, kept current as the choice changes.
+    info: Arc<Mutex<GpuSourceInfo>>,
     /// NVML's timestamp of the newest per-process utilisation sample read so far (µs).
     util_seen: u64,
 }
 
 impl NvmlSource {
-    pub fn new(nvml: Nvml) -> Self {
-        // NVML counts in PCI order; with CUDA_DEVICE_ORDER=PCI_BUS_ID the child's cuda:0 is the same.
-        NvmlSource {
+    /// Sample the GPU a run started with `env` uses; `info` is updated with the choice.
+    pub fn new(
+        nvml: Nvml,
+        env: &dyn Fn(&str) -> Option<String>,
+        info: Arc<Mutex<GpuSourceInfo>>,
+    ) -> Self {
+        let choice = crate::gpu::nvml::choose(&nvml, env);
+        let mut source = NvmlSource {
             nvml,
-            index: 0,
+            index: None,
+            by_processes: false,
+            info,
             util_seen: 0,
+        };
+        match choice {
+            Ok(choice) => source.pick(choice),
+            Err(why) => {
+                let mut info = source.info.lock().unwrap_or_else(|e| e.into_inner());
+                info.chosen_by = Some(format!(
+                    "{why}; no GPU is sampled unless NVML lists the run's processes on one"
+                ));
+            }
         }
+        source
+    }
+
+    fn pick(&mut self, choice: Choice) {
+        let device = self.nvml.device_by_index(choice.index).ok();
+        let mut info = self.info.lock().unwrap_or_else(|e| e.into_inner());
+        info.index = Some(choice.index);
+        info.device = device.as_ref().and_then(|d| d.name().ok());
+        info.uuid = device.as_ref().and_then(|d| d.uuid().ok());
+        info.chosen_by = Some(choice.why);
+        if self.index != Some(choice.index) {
+            self.util_seen = 0;
+        }
+        self.index = Some(choice.index);
+        self.by_processes = choice.basis == Basis::Processes;
     }
 
     /// The device name, for the report.
     pub fn device_name(&self) -> Option<String> {
-        self.nvml.device_by_index(self.index).ok()?.name().ok()
+        self.nvml.device_by_index(self.index?).ok()?.name().ok()
     }
 }
 
 impl TelemetrySource for NvmlSource {
     fn read(&mut self, tick: &mut Tick, sample: &mut Sample) {
-        let Ok(device) = self.nvml.device_by_index(self.index) else {
+        if !self.by_processes && !tick.tree.is_empty() {
+            let per_gpu = crate::gpu::nvml::processes_per_gpu(&self.nvml);
+            if let Some(choice) = crate::gpu::choice::by_processes(&per_gpu, &tick.tree) {
+                self.pick(choice);
+            }
+        }
+        let Some(Ok(device)) = self.index.map(|i| self.nvml.device_by_index(i)) else {
             return;
         };
         sample.gpu_util = device.utilization_rates().ok().map(|u| u.gpu as f64);

@@ -138,7 +138,7 @@ mod tests {
                 gpu: GpuSourceInfo {
                     source: "unavailable".into(),
                     reason: Some("no driver".into()),
-                    device: None,
+                    ..GpuSourceInfo::default()
                 },
                 child_pid: Some(42),
                 wall_s: 3.5,

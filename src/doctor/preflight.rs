@@ -27,7 +27,7 @@ pub fn memory_check(audio: &AudioFacts, gpu: &GpuView, sites: &Result<Vec<Site>,
         .ok()
         .and_then(|all| crate::patch::default_batch_size(all))
         .unwrap_or(2);
-    let facts = crate::gpu::facts::from_view(gpu);
+    let facts = crate::gpu::facts::from_view(gpu, &|var| std::env::var(var).ok());
     let free = facts.as_ref().ok().map(|g| g.free_mb);
     let p = preflight::assess(
         Inputs {

@@ -1,8 +1,9 @@
 //! What sadfix knows about the GPU, in one place below `doctor`, `bench` and `tune`: NVML loaded
-//! at run time (`nvml`), the driver's snapshot or a recorded replay (`snapshot`), the GPU's memory
+//! at run time (`nvml`), which of them a run uses (`choice`), the driver's snapshot or a recorded replay (`snapshot`), the GPU's memory
 //! before a run (`facts`), and the Face Renderer's memory model (`memory`). Nothing here imports
 //! a command's module.
 
+pub mod choice;
 pub mod facts;
 pub mod memory;
 pub mod nvml;

@@ -161,6 +161,75 @@ impl Drop for Loaded {
     }
 }
 
+/// Every GPU NVML lists, with what `CUDA_VISIBLE_DEVICES` may name it by.
+pub fn ids(nvml: &Nvml) -> Vec<super::choice::Ids> {
+    let count = nvml.device_count().unwrap_or(0);
+    (0..count)
+        .filter_map(|index| {
+            let device = nvml.device_by_index(index).ok()?;
+            Some(super::choice::Ids {
+                index,
+                name: device.name().unwrap_or_default(),
+                uuid: device.uuid().ok(),
+            })
+        })
+        .collect()
+}
+
+/// The GPU a CUDA program started with `env`'s `CUDA_VISIBLE_DEVICES` and `CUDA_DEVICE_ORDER`
+/// uses, among NVML's.
+pub fn choose(
+    nvml: &Nvml,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<super::choice::Choice, String> {
+    super::choice::by_environment(
+        &ids(nvml),
+        env("CUDA_VISIBLE_DEVICES").as_deref(),
+        env("CUDA_DEVICE_ORDER").as_deref(),
+        &|mig| mig_parent(nvml, mig),
+    )
+}
+
+/// The compute processes NVML lists on each GPU (GPUs whose list cannot be read are left out).
+pub fn processes_per_gpu(nvml: &Nvml) -> Vec<(u32, Vec<u32>)> {
+    let count = nvml.device_count().unwrap_or(0);
+    (0..count)
+        .filter_map(|index| {
+            let list = nvml
+                .device_by_index(index)
+                .ok()?
+                .running_compute_processes()
+                .ok()?;
+            Some((index, list.into_iter().map(|p| p.pid).collect()))
+        })
+        .collect()
+}
+
+/// NVML's index of the GPU a `MIG-<uuid>` instance lives on (nvml-wrapper 0.11 has no call for
+/// a MIG device's parent, so `nvmlDeviceGetDeviceHandleFromMigDeviceHandle` is looked up here).
+fn mig_parent(nvml: &Nvml, mig: &str) -> Option<u32> {
+    type FromMig = unsafe extern "C" fn(*mut c_void, *mut *mut c_void) -> c_uint;
+    type GetIndex = unsafe extern "C" fn(*mut c_void, *mut c_uint) -> c_uint;
+    let device = nvml.device_by_uuid(mig).ok()?;
+    let library = Loaded::open().ok()?;
+    let from_mig = library
+        .symbol(c"nvmlDeviceGetDeviceHandleFromMigDeviceHandle")
+        .ok()?;
+    let get_index = library.symbol(c"nvmlDeviceGetIndex").ok()?;
+    // SAFETY: NVML's `nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t, nvmlDevice_t *)`
+    // and `nvmlDeviceGetIndex(nvmlDevice_t, unsigned int *)`, called with a handle from the same
+    // library (kept loaded by nvml-wrapper and `library`) and valid out-pointers.
+    unsafe {
+        let from_mig = std::mem::transmute::<*mut c_void, FromMig>(from_mig);
+        let get_index = std::mem::transmute::<*mut c_void, GetIndex>(get_index);
+        let mut parent: *mut c_void = std::ptr::null_mut();
+        nvml_try(from_mig(device.handle().cast::<c_void>(), &mut parent)).ok()?;
+        let mut index: c_uint = 0;
+        nvml_try(get_index(parent, &mut index)).ok()?;
+        Some(index)
+    }
+}
+
 /// Why one NVML query gave nothing, for the evidence: "not supported" is what WSL and some GPUs
 /// answer, a missing symbol is a driver older than the entry point.
 pub fn query_failure(what: &str, err: &NvmlError) -> String {

@@ -27,10 +27,19 @@ pub fn provenance(report: &BenchReport) -> Vec<String> {
         lines.push("SIMULATED install: sadfix's test double, not SadTalker".to_string());
     }
     let gpu = match report.telemetry.gpu {
-        GpuTelemetry::Nvml => format!(
-            "GPU telemetry: NVML ({})",
-            report.telemetry.device.as_deref().unwrap_or("GPU 0")
-        ),
+        GpuTelemetry::Nvml => {
+            let t = &report.telemetry;
+            let device = match (t.gpu_index, t.device.as_deref()) {
+                (Some(i), Some(name)) => format!("GPU {i}: {name}"),
+                (Some(i), None) => format!("GPU {i}"),
+                (None, Some(name)) => name.to_string(),
+                (None, None) => "no GPU sampled".to_string(),
+            };
+            match t.gpu_chosen_by.as_deref() {
+                Some(why) => format!("GPU telemetry: NVML ({device}; {why})"),
+                None => format!("GPU telemetry: NVML ({device})"),
+            }
+        }
         GpuTelemetry::Replay => format!(
             "GPU telemetry {}",
             report.telemetry.reason.as_deref().unwrap_or("replayed")

@@ -87,9 +87,10 @@ fn preflight(p: &Preflight) -> String {
         }
     };
     out.push_str(&format!(
-        "  GPU: {}, {:.0} MiB total, {:.0} MiB free (from {source})\n",
-        gpu.name, gpu.total_mb, gpu.free_mb
+        "  GPU {}: {}, {:.0} MiB total, {:.0} MiB free (from {source})\n",
+        gpu.index, gpu.name, gpu.total_mb, gpu.free_mb
     ));
+    out.push_str(&format!("  chosen: {}\n", gpu.chosen_by));
     out.push_str(&format!(
         "  a run may use {} ({:.0}% of the free memory; --headroom {:.0}%)\n",
         mb(p.budget_mb),

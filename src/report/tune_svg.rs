@@ -335,6 +335,8 @@ mod tests {
     #[test]
     fn the_chart_marks_the_winner_the_oom_and_the_gpus_memory() {
         let gpu = GpuFacts {
+            index: 0,
+            chosen_by: "the only GPU".into(),
             name: "test".into(),
             total_mb: 6144.0,
             free_mb: 6144.0,

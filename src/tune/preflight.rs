@@ -210,6 +210,8 @@ mod tests {
 
     fn gpu(total_mb: f64, free_mb: f64) -> GpuFacts {
         GpuFacts {
+            index: 0,
+            chosen_by: "the only GPU".into(),
             name: "test GPU".into(),
             total_mb,
             free_mb,

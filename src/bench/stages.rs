@@ -103,6 +103,9 @@ impl StageParser {
         if let Some(bar) = parse_bar(text) {
             if let Some((stage, after)) = markers::bar_stage(&bar.desc) {
                 self.enter(stage, t);
+                if let Some(elapsed) = bar.elapsed_s {
+                    self.started_by(stage, t - elapsed);
+                }
                 if let Some(span) = self.timeline.stages.iter_mut().find(|s| s.id == stage) {
                     span.done = Some(bar.done);
                     span.total = Some(bar.total);
@@ -150,6 +153,26 @@ impl StageParser {
             last.end_s = t;
         }
         stages.push(span(stage, t));
+    }
+
+    /// A bar that has run `elapsed` seconds when its line arrives at `t` started at `t -
+    /// elapsed` at the latest (tqdm prints whole seconds, and a line arrives at or after its
+    /// printing). A host that reads lines holds the 0% drawing until the next redraw, so the
+    /// stage's first line may come late: the earlier start wins, and the stage before ends there.
+    fn started_by(&mut self, stage: StageId, latest_start: f64) {
+        let stages = &mut self.timeline.stages;
+        let Some(i) = stages.iter().position(|s| s.id == stage) else {
+            return;
+        };
+        if latest_start >= stages[i].start_s {
+            return;
+        }
+        let floor = if i > 0 { stages[i - 1].start_s } else { 0.0 };
+        let start = latest_start.max(floor);
+        stages[i].start_s = start;
+        if i > 0 {
+            stages[i - 1].end_s = start;
+        }
     }
 
     fn note_tells(&mut self, t: f64, text: &str) {

@@ -183,18 +183,23 @@ fn enhancer_and_seamless_clone_follow_the_first_video_name() {
         (
             45.0,
             Stream::Stderr,
-            "seamlessClone::  50%|#####     | 137/275 [00:09<00:09, 14.2it/s]",
+            "seamlessClone::   0%|          | 0/275 [00:00<?, ?it/s]",
+        ),
+        (
+            49.5,
+            Stream::Stderr,
+            "seamlessClone::  50%|#####     | 137/275 [00:04<00:04, 30.4it/s]",
         ),
         (
             54.0,
             Stream::Stderr,
-            "seamlessClone:: 100%|##########| 275/275 [00:19<00:00, 14.1it/s]",
+            "seamlessClone:: 100%|##########| 275/275 [00:09<00:00, 30.5it/s]",
         ),
         (54.1, Stream::Stdout, "face enhancer...."),
         (
             60.0,
             Stream::Stderr,
-            "Face Enhancer:: 100%|##########| 275/275 [00:58<00:00,  4.70it/s]",
+            "Face Enhancer:: 100%|##########| 275/275 [00:05<00:00, 55.00it/s]",
         ),
         (
             60.5,
@@ -283,4 +288,105 @@ fn the_simulated_install_is_recognised() {
         "[sadtalker-sim] simulated SadTalker install",
     )];
     assert!(parse(&lines(&run), 1.0).simulated);
+}
+
+/// The Face Renderer of a short GPU run as a direct run's pipes deliver it: each redraw at its
+/// own time.
+const DIRECT_RENDERER: &[(f64, Stream, &str)] = &[
+    (
+        3.0,
+        Stream::Stderr,
+        "audio2exp:: 100%|██████████| 28/28 [00:00<00:00, 61.77it/s]",
+    ),
+    (
+        5.0,
+        Stream::Stderr,
+        "Face Renderer::   0%|          | 0/10 [00:00<?, ?it/s]",
+    ),
+    (
+        6.0,
+        Stream::Stderr,
+        "Face Renderer::  50%|#####     | 5/10 [00:01<00:01,  5.00it/s]",
+    ),
+    (
+        7.0,
+        Stream::Stderr,
+        "Face Renderer:: 100%|██████████| 10/10 [00:02<00:00,  5.00it/s]",
+    ),
+    (
+        9.0,
+        Stream::Stdout,
+        "The generated video is named: ./results/2024_03_01_10.00.00.mp4",
+    ),
+];
+
+/// The same run re-printed by a host that reads lines: tqdm's `\r` redraws reach it only with
+/// the next redraw, so the 0% line arrives with the 50% one and the stage's first line is late.
+const HOST_RENDERER: &[(f64, Stream, &str)] = &[
+    (
+        3.0,
+        Stream::Stdout,
+        "[host] audio2exp:: 100%|██████████| 28/28 [00:00<00:00, 61.77it/s]",
+    ),
+    (
+        6.0,
+        Stream::Stdout,
+        "[host] Face Renderer::   0%|          | 0/10 [00:00<?, ?it/s]",
+    ),
+    (
+        6.0,
+        Stream::Stdout,
+        "[host] Face Renderer::  50%|#####     | 5/10 [00:01<00:01,  5.00it/s]",
+    ),
+    (
+        7.0,
+        Stream::Stdout,
+        "[host] Face Renderer:: 100%|██████████| 10/10 [00:02<00:00,  5.00it/s]",
+    ),
+    (
+        9.0,
+        Stream::Stdout,
+        "[host] The generated video is named: ./results/2024_03_01_10.00.00.mp4",
+    ),
+];
+
+#[test]
+fn a_line_reading_host_gives_the_stage_table_of_a_direct_run_from_tqdm_s_elapsed_field() {
+    let direct = parse(&lines(DIRECT_RENDERER), 9.5);
+    let host = parse(&lines(HOST_RENDERER), 9.5);
+    let renderer = |t: &Timeline| {
+        let s = t.stage(StageId::FaceRenderer).unwrap();
+        (s.start_s, s.end_s)
+    };
+    assert_eq!(renderer(&direct), (5.0, 7.0));
+    assert_eq!(renderer(&host), renderer(&direct));
+    let bounds = |t: &Timeline| -> Vec<(StageId, f64, f64)> {
+        t.stages
+            .iter()
+            .map(|s| (s.id, s.start_s, s.end_s))
+            .collect()
+    };
+    assert_eq!(bounds(&host), bounds(&direct));
+}
+
+#[test]
+fn the_elapsed_field_never_moves_a_stage_before_the_one_it_follows() {
+    // A bar claiming more time than the run has had: its stage starts where the previous did.
+    let run: &[(f64, Stream, &str)] = &[
+        (
+            2.0,
+            Stream::Stderr,
+            "audio2exp:: 100%|██████████| 28/28 [00:00<00:00, 61.77it/s]",
+        ),
+        (
+            3.0,
+            Stream::Stderr,
+            "Face Renderer:: 100%|██████████| 10/10 [00:09<00:00,  1.10it/s]",
+        ),
+    ];
+    let timeline = parse(&lines(run), 4.0);
+    let audio2exp = timeline.stage(StageId::Audio2coeff).unwrap();
+    let renderer = timeline.stage(StageId::FaceRenderer).unwrap();
+    assert_eq!(renderer.start_s, audio2exp.start_s);
+    assert_eq!(audio2exp.end_s, renderer.start_s);
 }

@@ -39,6 +39,9 @@ pub struct Bar {
     pub done: u64,
     pub total: u64,
     pub rate: Option<Rate>,
+    /// Seconds since the bar was created, from tqdm's elapsed field (`[00:02<...`), whole
+    /// seconds as tqdm prints them.
+    pub elapsed_s: Option<f64>,
 }
 
 /// Parse a bar, or `None` when the line is not one.
@@ -68,12 +71,29 @@ pub fn parse_bar(line: &str) -> Option<Bar> {
     let done = done.trim().parse().ok()?;
     let total = total.trim().parse().ok()?;
     let rate = bracket.and_then(parse_rate);
+    let elapsed_s = bracket.and_then(parse_elapsed);
     Some(Bar {
         desc,
         done,
         total,
         rate,
+        elapsed_s,
     })
+}
+
+/// The elapsed time inside `[00:52<01:23, 3.08it/s]` (`mm:ss` or `h:mm:ss`), seconds.
+fn parse_elapsed(bracket: &str) -> Option<f64> {
+    let field = bracket.split(['<', ']', ',']).next()?.trim();
+    let parts: Vec<u64> = field
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let seconds = match parts[..] {
+        [m, s] => m * 60 + s,
+        [h, m, s] => (h * 60 + m) * 60 + s,
+        _ => return None,
+    };
+    Some(seconds as f64)
 }
 
 /// The rate inside `[00:52<01:23, 3.08it/s]`, if it is known yet (`?it/s` is not).
@@ -100,6 +120,18 @@ mod tests {
         assert_eq!(bar.desc, "Face Renderer");
         assert_eq!((bar.done, bar.total), (161, 430));
         assert_eq!(bar.rate, Some(Rate::ItPerS(3.08)));
+        assert_eq!(bar.elapsed_s, Some(52.0));
+    }
+
+    #[test]
+    fn reads_the_elapsed_field_in_minutes_and_hours() {
+        let bar = parse_bar("Face Renderer:: 99%|#########9| 4300/4330 [1:02:03<00:25,  1.16it/s]")
+            .unwrap();
+        assert_eq!(bar.elapsed_s, Some(3723.0));
+        let bar = parse_bar("mel:   0%|          | 0/275 [00:00<?, ?it/s]").unwrap();
+        assert_eq!(bar.elapsed_s, Some(0.0));
+        let bar = parse_bar("mel: 10%|#         | 27/275").unwrap();
+        assert_eq!(bar.elapsed_s, None);
     }
 
     #[test]

@@ -116,3 +116,83 @@ fn a_driver_that_reports_no_memory_says_unknown_never_zero() {
     assert!(summary.contains("free memory unknown"), "{summary}");
     assert!(!summary.contains("0 MiB free"), "{summary}");
 }
+
+/// `tune` on the simulated install with the stub and `env`; its stdout and `--json` document.
+fn tune(env: &[(&str, &str)], args: &[&str]) -> (String, Value) {
+    let (tmp, install) = copy_fixture("sim-install");
+    let json = tmp.path().join("tune.json");
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 runs");
+    let mut cmd = sadfix(tmp.path());
+    cmd.env("SADTALKER_SIM_SPEED", "10")
+        .env("SADTALKER_SIM_VIDEO", "placeholder")
+        .env_remove("SADTALKER_SIM_FAIL")
+        .env_remove("SADTALKER_SIM_OOM_ABOVE")
+        .env_remove("SADFIX_GPU_REPLAY")
+        .env_remove("CUDA_VISIBLE_DEVICES")
+        .env_remove("CUDA_DEVICE_ORDER")
+        .arg("--root")
+        .arg(&install)
+        .arg("tune")
+        .arg("--json")
+        .arg(&json)
+        .arg("--python")
+        .arg(String::from_utf8_lossy(&python.stdout).trim())
+        .args(args);
+    for (k, v) in nvml_stub::env(Variant::Current) {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let doc = std::fs::read_to_string(&json)
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or_else(|_| {
+            panic!(
+                "no tune report: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    (stdout, doc)
+}
+
+#[test]
+fn trials_whose_processes_hold_gpu_memory_are_said_to_run_on_the_gpu() {
+    let (stdout, doc) = tune(
+        &[("NVML_STUB_PROCESSES", "children:1500")],
+        &["--batch-sizes", "2", "--parallel", "1"],
+    );
+    assert_eq!(doc["device"]["device"], "cuda", "{stdout}");
+    assert_eq!(doc["trials"][0]["device"], "cuda");
+    assert!(
+        stdout.contains("device: the trials ran on the GPU (")
+            && stdout.contains("the process tree held 1500 MiB of GPU memory"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not a GPU tuning"), "{stdout}");
+}
+
+#[test]
+fn tune_s_preflight_reads_the_gpu_cuda_visible_devices_names() {
+    let (stdout, doc) = tune(
+        &[
+            ("NVML_STUB_GPUS", "2"),
+            ("NVML_STUB_NAME", "stub RTX 3060,stub RTX 4090"),
+            (
+                "CUDA_VISIBLE_DEVICES",
+                "GPU-5adf1c00-0000-4000-8000-000000000001",
+            ),
+        ],
+        &["--dry-run"],
+    );
+    assert!(
+        stdout.contains("GPU 1: stub RTX 4090 (test double)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("names GPU 1 by its UUID"), "{stdout}");
+    assert!(doc["device"].is_null(), "no trial ran: {doc}");
+}

@@ -24,6 +24,7 @@ fn python() -> String {
 #[serde(deny_unknown_fields)]
 struct Doc {
     schema_version: u32,
+    device: Option<Device>,
     preflight: Preflight,
     trials: Vec<Trial>,
     recommendation: Option<Recommendation>,
@@ -59,6 +60,14 @@ struct Trial {
     videos_per_min: Option<f64>,
     gpu_mem_peak_mb: Option<f64>,
     gpu_util_mean: Option<f64>,
+    device: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Device {
+    device: String,
+    how: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,6 +382,43 @@ fn doctor_with_audio_adds_the_memory_check() {
         .expect("preflight.memory is there");
     assert_eq!(check["status"], "fail");
     assert!(check["fix"].as_str().unwrap().contains("clips of at most"));
+}
+
+#[test]
+fn trials_on_the_cpu_are_said_to_be_a_cpu_tuning_not_a_gpu_one() {
+    // SadTalker's `--cpu`, passed through to every trial: the generations run on the CPU.
+    let (_tmp, install) = copy_fixture("sim-install");
+    let run = tune(
+        &install,
+        &[],
+        &["--batch-sizes", "2", "--parallel", "1", "--", "--cpu"],
+    );
+    let doc = run.doc.expect("a report");
+    let device = doc.device.expect("the trials' device");
+    assert_eq!(device.device, "cpu", "{}", run.stdout);
+    assert!(!device.how.is_empty());
+    assert!(doc
+        .trials
+        .iter()
+        .filter(|t| t.status != "skipped")
+        .all(|t| t.device.as_deref() == Some("cpu")));
+    assert!(
+        run.stdout.contains("device: the trials ran on the CPU"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("no GPU tuning was done"),
+        "{}",
+        run.stdout
+    );
+    assert!(doc.recommendation.is_some(), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("recommended ON THE CPU (not a GPU tuning)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

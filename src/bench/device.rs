@@ -77,6 +77,60 @@ pub fn confirm(lines: &[OutputLine], samples: &[Sample], cpu_tells: &[Tell]) -> 
     }
 }
 
+/// Which device several runs used together, by bench's judgement of each: for a command that
+/// runs generations and reports on them (tune's trials, fix's before and after).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunsDevice {
+    /// `cuda` (every run on the GPU), `cpu` (every run on the CPU), `mixed`, or `unknown`
+    /// (no run could be judged).
+    pub device: &'static str,
+    /// How that is known: the first judged run's reasons.
+    pub how: Vec<String>,
+}
+
+impl RunsDevice {
+    pub fn on_gpu(&self) -> bool {
+        self.device == "cuda"
+    }
+
+    pub fn on_cpu(&self) -> bool {
+        self.device == "cpu"
+    }
+}
+
+/// The device of several runs from each run's `DeviceUse`.
+pub fn of_runs<'a>(runs: impl IntoIterator<Item = &'a DeviceUse>) -> RunsDevice {
+    judge(runs.into_iter().map(|u| (u.device, &u.how)).collect())
+}
+
+/// The device of several groups of runs together (each judged by `of_runs`).
+pub fn combine<'a>(groups: impl IntoIterator<Item = &'a RunsDevice>) -> RunsDevice {
+    judge(groups.into_iter().map(|g| (g.device, &g.how)).collect())
+}
+
+fn judge(parts: Vec<(&'static str, &Vec<String>)>) -> RunsDevice {
+    let judged: Vec<&(&'static str, &Vec<String>)> =
+        parts.iter().filter(|(d, _)| *d != "unknown").collect();
+    let device = match judged.first() {
+        None => "unknown",
+        Some(_) if parts.iter().any(|(d, _)| *d == "mixed") => "mixed",
+        // Some runs could not be judged: the others do not speak for them.
+        Some((first, _))
+            if judged.iter().all(|(d, _)| d == first) && judged.len() < parts.len() =>
+        {
+            "unknown"
+        }
+        Some((first, _)) if judged.iter().all(|(d, _)| d == first) => first,
+        Some(_) => "mixed",
+    };
+    RunsDevice {
+        device,
+        how: judged
+            .first()
+            .map_or_else(Vec::new, |(_, how)| (*how).clone()),
+    }
+}
+
 /// The `device.confirmed` verdict: the claim against the measurements.
 pub fn verdict(found: &DeviceUse, claimed: Option<&str>) -> Verdict {
     let held = found.tree_gpu_mem_peak_mb;
@@ -117,6 +171,29 @@ pub fn claimed(found: &DeviceUse) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn used(device: &'static str) -> DeviceUse {
+        DeviceUse {
+            device,
+            how: vec![format!("judged {device}")],
+            claim_line: None,
+            tree_gpu_mem_peak_mb: None,
+        }
+    }
+
+    #[test]
+    fn several_runs_are_on_a_device_only_when_every_one_is() {
+        assert_eq!(of_runs([&used("cpu"), &used("cpu")]).device, "cpu");
+        assert!(of_runs([&used("cuda")]).on_gpu());
+        assert_eq!(of_runs([&used("cuda"), &used("cpu")]).device, "mixed");
+        assert_eq!(of_runs([&used("cuda"), &used("unknown")]).device, "unknown");
+        let none = of_runs(std::iter::empty());
+        assert_eq!((none.device, none.how.len()), ("unknown", 0));
+        assert_eq!(of_runs([&used("cpu")]).how, vec!["judged cpu".to_string()]);
+        let cpu = of_runs([&used("cpu")]);
+        assert_eq!(combine([&cpu, &cpu]).device, "cpu");
+        assert_eq!(combine([&cpu, &of_runs([&used("cuda")])]).device, "mixed");
+    }
     use crate::bench::record::Stream;
 
     fn line(text: &str) -> OutputLine {

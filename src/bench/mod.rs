@@ -98,6 +98,13 @@ pub fn run(global: &GlobalArgs, options: &BenchOptions) -> anyhow::Result<ExitCo
     Ok(report.exit_code())
 }
 
+/// Which device the runs behind `reports` used, by bench's judgement of each (the output's
+/// claim, the process tree's GPU memory, the CPU tells): for the commands that run
+/// generations and must say where they ran (tune's trials, fix's runs).
+pub fn device_of<'a>(reports: impl IntoIterator<Item = &'a BenchReport>) -> device::RunsDevice {
+    device::of_runs(reports.into_iter().map(|r| &r.device))
+}
+
 /// The report for a record, live or replayed: the same path for both.
 pub fn report_of(
     record: &RunRecord,

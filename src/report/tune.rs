@@ -46,6 +46,7 @@ pub fn render(doc: &TuneReport) -> String {
         out.push_str(&format!("; results in {dir}"));
     }
     out.push('\n');
+    out.push_str(&device_line(doc));
     out.push_str(&trial_table(doc).to_string());
     out.push('\n');
     for t in doc.trials.iter().filter(|t| t.note.is_some()) {
@@ -139,6 +140,28 @@ fn preflight(p: &Preflight) -> String {
     out
 }
 
+/// Where the trials ran, by bench's judgement, and what that makes of the tuning.
+fn device_line(doc: &TuneReport) -> String {
+    let Some(d) = &doc.device else {
+        return String::new();
+    };
+    let how = if d.how.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", d.how.join("; "))
+    };
+    match d.device {
+        "cuda" => format!("device: the trials ran on the GPU{how}\n"),
+        "cpu" => format!(
+            "device: the trials ran on the CPU{how}\n  this is a CPU tuning: no GPU tuning was done (sadfix doctor finds why SadTalker is not on the GPU)\n"
+        ),
+        "mixed" => format!(
+            "device: some trials ran on the GPU and some on the CPU{how}\n  the figures do not compare: no GPU tuning can be read from them\n"
+        ),
+        _ => "device: unknown (no device claim, GPU memory figure or CPU tell): whether this is a GPU tuning cannot be said\n".to_string(),
+    }
+}
+
 fn trial_table(doc: &TuneReport) -> Table {
     let mut table = Table::new();
     table
@@ -207,8 +230,13 @@ fn recommendation(doc: &TuneReport) -> String {
         }
         (_, None) => " (the install's default batch size was not found)".into(),
     };
+    let device = match doc.device.as_ref().map(|d| d.device) {
+        Some("cpu") => " ON THE CPU (not a GPU tuning)",
+        Some("mixed") => " from trials on different devices (not a GPU tuning)",
+        _ => "",
+    };
     let mut out = format!(
-        "recommended: batch {} x {} at once{against}, {:.2} videos/min\n",
+        "recommended{device}: batch {} x {} at once{against}, {:.2} videos/min\n",
         r.batch_size, r.parallel, r.videos_per_min
     );
     if let Some(need) = r.predicted_mb {

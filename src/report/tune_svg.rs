@@ -312,6 +312,7 @@ mod tests {
         trials.push(oom);
         TuneReport {
             schema_version: 1,
+            device: None,
             preflight,
             trials,
             recommendation: Some(Recommendation {

@@ -147,8 +147,10 @@ impl TuneReport {
         recommendation: Option<recommend::Recommendation>,
         extra: Extra,
     ) -> TuneReport {
+        let device = outcome::trials_device(&trials);
         TuneReport {
             schema_version: report::SCHEMA_VERSION,
+            device,
             preflight,
             trials,
             recommendation,

@@ -4,12 +4,16 @@
 use super::preflight::Preflight;
 use super::recommend::Recommendation;
 use super::trial::Trial;
+use crate::bench::device::{self, RunsDevice};
 use crate::patch::Plan;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TuneReport {
     pub schema_version: u32,
+    /// Where the trials ran, by bench's judgement of each generation; absent without trials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<RunsDevice>,
     pub preflight: Preflight,
     pub trials: Vec<Trial>,
     pub recommendation: Option<Recommendation>,
@@ -39,7 +43,18 @@ pub struct Extra {
     pub overhead_pct: Option<f64>,
 }
 
+/// Where the trials that ran ran, together; `None` when none ran.
+pub fn trials_device(trials: &[Trial]) -> Option<RunsDevice> {
+    let ran: Vec<&RunsDevice> = trials.iter().filter_map(|t| t.device.as_ref()).collect();
+    (!ran.is_empty()).then(|| device::combine(ran))
+}
+
 impl TuneReport {
+    /// The trials ran on the CPU: whatever they rank, it is not a GPU tuning.
+    pub fn on_cpu(&self) -> bool {
+        self.device.as_ref().is_some_and(RunsDevice::on_cpu)
+    }
+
     /// 0 a recommendation (or, for `--dry-run`, the full clip fits or nothing can be said),
     /// 1 nothing fits, 5 a trial failed for another reason than memory.
     pub fn exit_code(&self) -> crate::exit::ExitCode {

@@ -3,6 +3,7 @@
 //! directory; then the figures tune ranks by, read from bench's own report of each run.
 
 use super::options::TuneOptions;
+use crate::bench::device::RunsDevice;
 use crate::bench::expect::Expectations;
 use crate::bench::markers::{FailureKind, StageId};
 use crate::bench::options::{BenchOptions, Generation};
@@ -39,6 +40,14 @@ pub struct Trial {
     /// Peak GPU memory of the generations' process trees (summed over parallel runs), MiB.
     pub gpu_mem_peak_mb: Option<f64>,
     pub gpu_util_mean: Option<f64>,
+    /// Where its generations ran, by bench's judgement: `cuda`, `cpu`, `mixed` or `unknown`
+    /// (absent for a trial that was not run).
+    #[serde(
+        rename = "device",
+        serialize_with = "device_name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device: Option<RunsDevice>,
     /// Why it was skipped, or what failed.
     #[serde(skip)]
     pub note: Option<String>,
@@ -81,6 +90,7 @@ impl Trial {
             videos_per_min: None,
             gpu_mem_peak_mb: None,
             gpu_util_mean: None,
+            device: None,
             note: None,
             cpu_mean: None,
             baseline_mb: None,
@@ -181,6 +191,7 @@ pub fn measure(
     runs: &[(RunRecord, BenchReport)],
 ) -> Trial {
     let mut trial = Trial::blank(batch_size, parallel, TrialStatus::Ok);
+    trial.device = Some(crate::bench::device_of(runs.iter().map(|(_, rep)| rep)));
     trial.simulated = runs.iter().any(|(_, rep)| rep.simulated);
     trial.gpu_unavailable = runs
         .iter()
@@ -222,6 +233,13 @@ pub fn measure(
     trial.cpu_mean = sum(runs.iter().map(|(_, rep)| rep.overall.cpu_mean));
     trial.baseline_mb = runs.first().and_then(|(r, rep)| baseline_mb(r, rep));
     trial
+}
+
+fn device_name<S: serde::Serializer>(d: &Option<RunsDevice>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(d.device),
+        None => s.serialize_none(),
+    }
 }
 
 /// A sum that is `None` unless every part was measured.

@@ -7,30 +7,13 @@ mod util;
 
 use nvml_stub::Variant;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use util::{copy_fixture, sadfix};
-
-/// A 16 kHz mono WAV of `seconds`.
-fn wav(dir: &Path, seconds: u32) -> PathBuf {
-    let path = dir.join("talk.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for i in 0..16_000 * seconds {
-        w.write_sample(((i % 160) as i16 - 80) * 100).unwrap();
-    }
-    w.finalize().unwrap();
-    path
-}
 
 /// `doctor --json --audio` on the simulated install with the stub `variant` and `env`.
 fn doctor_with_audio(variant: Variant, env: &[(&str, &str)], seconds: u32) -> Value {
     let (tmp, install) = copy_fixture("sim-install");
-    let audio = wav(tmp.path(), seconds);
+    let audio = tmp.path().join("talk.wav");
+    util::write_wav(&audio, seconds);
     let log = tmp.path().join("nvml-calls");
     let mut cmd = sadfix(&install);
     cmd.env_remove("SADFIX_GPU_REPLAY")

@@ -138,17 +138,7 @@ fn processes_under(dir: &Path) -> Vec<String> {
 
 fn five_minute_wav(dir: &Path) -> PathBuf {
     let path = dir.join("talk5min.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for i in 0..16_000 * 300 {
-        w.write_sample(((i % 160) as i16 - 80) * 100).unwrap();
-    }
-    w.finalize().unwrap();
+    util::write_wav(&path, 300);
     path
 }
 

@@ -40,3 +40,19 @@ pub fn sadfix(cwd: &Path) -> Command {
     cmd.current_dir(cwd).env("NO_COLOR", "1");
     cmd
 }
+
+/// A 16 kHz mono 16-bit WAV of `seconds` at `path` (a quiet saw tone).
+pub fn write_wav(path: &Path, seconds: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create the WAV");
+    for i in 0..16_000 * seconds {
+        w.write_sample(((i % 160) as i16 - 80) * 100)
+            .expect("write a sample");
+    }
+    w.finalize().expect("finish the WAV");
+}

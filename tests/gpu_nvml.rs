@@ -179,3 +179,49 @@ fn tune_s_preflight_reads_the_gpu_cuda_visible_devices_names() {
     assert!(stdout.contains("names GPU 1 by its UUID"), "{stdout}");
     assert!(doc["device"].is_null(), "no trial ran: {doc}");
 }
+
+#[test]
+fn an_attached_process_s_own_cuda_visible_devices_names_the_gpu() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The watched program was started with CUDA_VISIBLE_DEVICES=1; sadfix's own says 0.
+    let mut watched = std::process::Command::new("sleep")
+        .arg("30")
+        .env("CUDA_VISIBLE_DEVICES", "1")
+        .env("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+        .spawn()
+        .unwrap();
+    let json = tmp.path().join("attach.json");
+    let mut cmd = sadfix(tmp.path());
+    cmd.env("CUDA_VISIBLE_DEVICES", "0")
+        .env_remove("CUDA_DEVICE_ORDER")
+        .env("NVML_STUB_GPUS", "2")
+        .env("NVML_STUB_NAME", "stub RTX 3060,stub RTX 4090");
+    for (k, v) in nvml_stub::env(Variant::Current) {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(["bench", "--attach"])
+        .arg(watched.id().to_string())
+        .args(["--duration", "1", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap_or_else(|_| {
+            panic!(
+                "no report: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }))
+        .unwrap();
+    let telemetry = &report["telemetry"];
+    assert_eq!(telemetry["gpu_index"], 1, "{telemetry}");
+    let why = telemetry["gpu_chosen_by"].as_str().unwrap();
+    assert!(
+        why.starts_with("CUDA_VISIBLE_DEVICES=1 with CUDA_DEVICE_ORDER=PCI_BUS_ID"),
+        "{why}"
+    );
+}

@@ -115,6 +115,21 @@ pub fn cmdline_of(pid: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The environment of `pid` (`VAR=value` pairs), `None` when it cannot be read (another
+/// user's process, or one already gone).
+pub fn environ_of(pid: u32) -> Option<Vec<(String, String)>> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    Some(
+        raw.split(|&b| b == 0)
+            .filter_map(|kv| {
+                let text = String::from_utf8_lossy(kv);
+                let (k, v) = text.split_once('=')?;
+                Some((k.to_string(), v.to_string()))
+            })
+            .collect(),
+    )
+}
+
 /// Where the stdout of `pid` goes: a file's path, `pipe:[..]`, `socket:[..]`, a terminal.
 pub fn stdout_of(pid: u32) -> Option<String> {
     std::fs::read_link(format!("/proc/{pid}/fd/1"))

@@ -12,15 +12,23 @@ pub type GpuInfo = Arc<Mutex<GpuSourceInfo>>;
 
 /// The telemetry sources for a live run, and what is known about the GPU source.
 pub fn sources() -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
-    sources_with(ProcessSource::default())
+    sources_with(ProcessSource::default(), None)
 }
 
-/// The telemetry sources of a run whose processes `census` keeps track of.
-pub fn sources_for(census: Arc<Mutex<Census>>) -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
-    sources_with(ProcessSource::for_run(census))
+/// The telemetry sources of a run whose processes `census` keeps track of. The run's
+/// `CUDA_VISIBLE_DEVICES` is sadfix's own (the run inherits it), or that of the process
+/// `attached` (`--attach`) where its environment can be read.
+pub fn sources_for(
+    census: Arc<Mutex<Census>>,
+    attached: Option<u32>,
+) -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
+    sources_with(ProcessSource::for_run(census), attached)
 }
 
-fn sources_with(process: ProcessSource) -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
+fn sources_with(
+    process: ProcessSource,
+    attached: Option<u32>,
+) -> (Vec<Box<dyn TelemetrySource>>, GpuInfo) {
     let mut sources: Vec<Box<dyn TelemetrySource>> = vec![Box::new(process)];
     let info = match crate::gpu::open() {
         Ok(nvml) => {
@@ -28,8 +36,11 @@ fn sources_with(process: ProcessSource) -> (Vec<Box<dyn TelemetrySource>>, GpuIn
                 source: "nvml".into(),
                 ..GpuSourceInfo::default()
             }));
-            // The run inherits sadfix's environment: its CUDA_VISIBLE_DEVICES is the run's.
-            let env = |var: &str| std::env::var(var).ok();
+            let theirs = attached.and_then(super::census::environ_of);
+            let env = |var: &str| match &theirs {
+                Some(pairs) => pairs.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone()),
+                None => std::env::var(var).ok(),
+            };
             sources.push(Box::new(NvmlSource::new(nvml, &env, info.clone())));
             info
         }

@@ -41,7 +41,7 @@ impl<'o> Started<'o> {
     ) -> anyhow::Result<Self> {
         let run_id = census::new_run_id();
         let census = Arc::new(Mutex::new(Census::new(Some(run_id.clone()))));
-        let (sources, gpu) = sources_for(census.clone());
+        let (sources, gpu) = sources_for(census.clone(), None);
         Ok(Started {
             command: Some(command),
             argv,
@@ -62,7 +62,7 @@ impl<'o> Started<'o> {
     /// Prepare to watch `pid`, which sadfix did not start.
     pub fn watching(pid: u32, options: &'o BenchOptions) -> Self {
         let census = Arc::new(Mutex::new(Census::new(None)));
-        let (sources, gpu) = sources_for(census.clone());
+        let (sources, gpu) = sources_for(census.clone(), Some(pid));
         Started {
             command: None,
             argv: census::cmdline_of(pid),

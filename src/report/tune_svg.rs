@@ -68,6 +68,9 @@ pub fn chart(doc: &TuneReport) -> String {
     if doc.extra.simulated {
         title.push_str(" — simulated install (a test double)");
     }
+    if doc.on_cpu() {
+        title.push_str(" — trials ON THE CPU: not a GPU tuning");
+    }
     let _ = write!(
         s,
         r#"<text x="{LEFT}" y="22" font-size="15">{}</text>"#,
@@ -352,6 +355,13 @@ mod tests {
         assert!(svg.contains("replayed snapshot (gpu.json)"));
         assert!(svg.contains("simulated install"));
         assert!(svg.contains("ranked by time alone"));
+        assert!(!svg.contains("ON THE CPU"));
+        let mut on_cpu = doc(Err("no NVML".into()));
+        on_cpu.device = Some(crate::bench::device::RunsDevice {
+            device: "cpu",
+            how: vec!["the output says cpu".into()],
+        });
+        assert!(chart(&on_cpu).contains("trials ON THE CPU: not a GPU tuning"));
         assert_eq!(
             svg.matches("<rect x=").count(),
             3 + 1,

@@ -88,7 +88,12 @@ pub fn commit(install: &Install, planned: &Planned) -> Result<(), PatchError> {
     Ok(())
 }
 
-/// Undo everything in the journal: `sadfix patch --revert`.
+/// Undo everything in the journal: `sadfix patch --revert`. The state folder goes too when
+/// nothing is left in it, so the install is byte for byte what it was.
 pub fn roll_back(install: &Install) -> Result<RevertOutcome, PatchError> {
-    patch::revert(install, false)
+    let outcome = patch::revert(install, false)?;
+    // `remove_dir` removes only empty folders: anything else sadfix keeps there stays.
+    let _ = std::fs::remove_dir(site_packages::state_dir(install));
+    let _ = std::fs::remove_dir(install.state_dir());
+    Ok(outcome)
 }

@@ -35,11 +35,12 @@ pub struct Speedup {
     pub whole_run: Option<f64>,
 }
 
-/// Every check; the fix is kept only when none failed.
-pub fn judge(before: Option<&Measured>, after: &Measured) -> Vec<Proof> {
+/// Every check; the fix is kept only when none failed. `per_process` says whether the
+/// driver can list a run's processes at all (not under WSL, not in a container).
+pub fn judge(before: Option<&Measured>, after: &Measured, per_process: bool) -> Vec<Proof> {
     vec![
         succeeded(after),
-        memory_held(after),
+        memory_held(after, per_process),
         not_slower(before, after),
     ]
 }
@@ -71,7 +72,7 @@ fn succeeded(after: &Measured) -> Proof {
     }
 }
 
-fn memory_held(after: &Measured) -> Proof {
+fn memory_held(after: &Measured, per_process: bool) -> Proof {
     let r = &after.report;
     let id = "gpu.memory_held";
     if r.telemetry.gpu != GpuTelemetry::Nvml {
@@ -81,10 +82,31 @@ fn memory_held(after: &Measured) -> Proof {
     let device = &r.device;
     let lines = device.how.clone();
     match device.tree_gpu_mem_peak_mb {
-        None => Proof {
+        // Without per-process data, bench's device judgement (the output's claim, the CPU
+        // tells) is all there is: a run it finds on the CPU still fails.
+        None if !per_process && device.device == "cpu" => Proof {
+            id,
+            outcome: Outcome::Fail,
+            detail: "no per-process GPU memory here (WSL, a container), and the run's output shows the CPU".into(),
+            lines,
+        },
+        None if !per_process => Proof {
             id,
             outcome: Outcome::Skip,
-            detail: "the driver gives no per-process GPU memory (WSL, a container): the device comes from the output alone".into(),
+            detail: format!(
+                "no per-process GPU memory here (WSL, a container): the output says {}",
+                device.device
+            ),
+            lines,
+        },
+        // NVML lists every process holding memory; a run it never listed held none.
+        None => Proof {
+            id,
+            outcome: Outcome::Fail,
+            detail: format!(
+                "NVML never listed a process of the run on the GPU: it held no GPU memory (the output says {})",
+                device.device
+            ),
             lines,
         },
         Some(mb) if device.device == "cuda" => Proof {

@@ -116,18 +116,34 @@ pub fn run(options: &FixOptions, cwd: &Path) -> anyhow::Result<FixReport> {
         ));
     }
     crate::interrupt::Watch::start().context("cannot set up the Ctrl-C handler")?;
-    prove(&install, options, cwd, planned.as_ref(), doc)
+    // Under WSL and in containers NVML lists no process of the run, whatever it holds.
+    let per_process = gathered.system.wsl.is_none() && gathered.system.container.is_empty();
+    let setup = Setup {
+        install: &install,
+        options,
+        cwd,
+        per_process,
+    };
+    prove(&setup, planned.as_ref(), doc)
+}
+
+/// What the proving steps share.
+struct Setup<'a> {
+    install: &'a Install,
+    options: &'a FixOptions,
+    cwd: &'a Path,
+    /// Whether NVML can list the run's processes here.
+    per_process: bool,
 }
 
 /// Measure before, apply, measure after, judge; roll back on a failed check, an error or an
 /// interrupt, so no half-proven change is left.
 fn prove(
-    install: &Install,
-    options: &FixOptions,
-    cwd: &Path,
+    setup: &Setup,
     planned: Option<&Planned>,
     mut doc: FixReport,
 ) -> anyhow::Result<FixReport> {
+    let (install, options, cwd) = (setup.install, setup.options, setup.cwd);
     let scratch = tempfile::tempdir().context("cannot create a folder for the trial clip")?;
     let work_dir = measure::work_dir(cwd);
     let clip = if options.measure {
@@ -162,14 +178,7 @@ fn prove(
         change::commit(install, p)?;
         doc.applied = p.fixes();
     }
-    match apply_rest_and_judge(
-        install,
-        options,
-        cwd,
-        trial.as_ref(),
-        before.as_ref(),
-        &mut doc,
-    ) {
+    match apply_rest_and_judge(setup, trial.as_ref(), before.as_ref(), &mut doc) {
         Ok(()) => Ok(finished(doc)),
         Err(e) => {
             // Never leave a half-applied fix: undo first, then say what went wrong.
@@ -184,13 +193,12 @@ fn prove(
 
 /// tune (with `--tune`), the after run and the judgement; rolls back when a check fails.
 fn apply_rest_and_judge(
-    install: &Install,
-    options: &FixOptions,
-    cwd: &Path,
+    setup: &Setup,
     trial: Option<&Trial>,
     before: Option<&Measured>,
     doc: &mut FixReport,
 ) -> anyhow::Result<()> {
+    let (install, options, cwd) = (setup.install, setup.options, setup.cwd);
     if options.tune {
         report::note("sadfix fix: measuring batch sizes with sadfix tune's trials");
         let tuned = tuning::run(install, options, cwd)?;
@@ -206,7 +214,7 @@ fn apply_rest_and_judge(
         return Ok(());
     };
     let after = measured("after", trial)?;
-    doc.checks = judge::judge(before, &after);
+    doc.checks = judge::judge(before, &after, setup.per_process);
     doc.speedup = judge::speedup(before, &after);
     doc.after = Some(run_of(&after));
     let interrupted = crate::interrupted::received().is_some();

@@ -24,7 +24,7 @@ pub fn verdict_line(doc: &FixReport) -> String {
             }
         }
         Verdict::EnvironmentOnly => format!(
-            "CUDA cannot work here: nothing changed; run the {} environment fix(es) below in order, then sadfix fix again",
+            "CUDA cannot work here: nothing changed; run the {} environment fix(es) above in order, then sadfix fix again",
             doc.environment_fixes.len()
         ),
         Verdict::DryRun => {
@@ -89,6 +89,10 @@ pub fn left_for_user(doc: &FixReport) -> Vec<String> {
 }
 
 pub fn render(doc: &FixReport) -> String {
+    if matches!(doc.verdict, Verdict::DryRun | Verdict::Declined) {
+        // The plan above already said everything else.
+        return format!("\n{}\n", doc.summary);
+    }
     let mut out = format!("sadfix fix: {}\n", doc.install);
     let runs: Vec<&Run> = [&doc.before, &doc.after]
         .into_iter()
@@ -217,9 +221,11 @@ fn table(doc: &FixReport) -> Table {
     });
     row(&mut t, "GPU use (mean)", &|r| {
         let o = &r.bench.overall;
-        o.proc_gpu_util_mean
-            .or(o.gpu_util_mean)
-            .map_or("n/a".into(), |v| format!("{v:.0}%"))
+        match (o.proc_gpu_util_mean, o.gpu_util_mean) {
+            (Some(v), _) => format!("{v:.0}% (run)"),
+            (None, Some(v)) => format!("{v:.0}% (device)"),
+            _ => "n/a".into(),
+        }
     });
     row(&mut t, "GPU memory peak (run)", &|r| {
         mb(r.bench.device.tree_gpu_mem_peak_mb)

@@ -162,8 +162,8 @@ fn not_applied(check: &Check, o: &PatchOptions, scope: &Scope) -> Option<String>
 /// The first `sadfix patch ...` command in `text`, parsed by sadfix's own command line.
 pub fn patch_command(text: &str) -> Option<(String, PatchOptions)> {
     let start = text.find("sadfix patch")?;
-    let words: Vec<&str> = text[start..].split_whitespace().collect();
-    let mut taken = vec![words[0], words[1]];
+    let words = shell_words(&text[start..]);
+    let mut taken: Vec<String> = words[..2].to_vec();
     let mut wants_value = false;
     for word in &words[2..] {
         let word = word.trim_end_matches([',', ';', ')']);
@@ -172,24 +172,47 @@ pub fn patch_command(text: &str) -> Option<(String, PatchOptions)> {
                 word,
                 "--root" | "--batch-size" | "--cuda-timeout" | "--python"
             );
-            taken.push(word);
+            taken.push(word.to_string());
         } else if wants_value {
-            taken.push(word);
+            taken.push(word.to_string());
             wants_value = false;
         } else {
             break;
         }
     }
-    let words: Vec<std::ffi::OsString> =
-        taken.iter().map(|w| w.trim_matches('\'').into()).collect();
-    let cli = parse_from(words).ok()?;
+    let cli = parse_from(taken.iter().map(Into::into).collect()).ok()?;
     let Command::Patch(args) = &cli.command else {
         return None;
     };
+    let shown: Vec<String> = taken
+        .iter()
+        .map(|w| crate::doctor::shell::quote(w))
+        .collect();
     match PatchRequest::from_args(args).ok()? {
-        PatchRequest::Change { options, .. } => Some((taken.join(" "), options)),
+        PatchRequest::Change { options, .. } => Some((shown.join(" "), options)),
         PatchRequest::Revert { .. } => None,
     }
+}
+
+/// Words as a POSIX shell splits them, for the commands doctor prints (single quotes, as
+/// `doctor::shell::quote` writes them, and backslashes).
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                w.extend(chars.by_ref().take_while(|&q| q != '\''));
+            }
+            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
+            c if c.is_whitespace() => words.extend(word.take()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 /// The order to run environment fixes in: the driver (and its reboot) before the torch wheel

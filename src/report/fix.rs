@@ -187,10 +187,7 @@ fn table(doc: &FixReport) -> Table {
     t.set_header(header);
     let row = |t: &mut Table, name: &str, f: &dyn Fn(&Run) -> String| {
         let mut cells = vec![name.to_string()];
-        cells.extend(
-            cols.iter()
-                .map(|(_, r)| r.map_or("not measured".into(), |r| f(r))),
-        );
+        cells.extend(cols.iter().map(|(_, r)| r.map_or("not measured".into(), f)));
         t.add_row(cells);
     };
     row(&mut t, "device", &|r| r.bench.device.device.to_string());

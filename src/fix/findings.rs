@@ -104,6 +104,8 @@ pub fn sort(report: &DoctorReport, scope: &Scope) -> Sorted {
     for check in report.checks.iter().filter(|c| worth_fixing(c.status)) {
         let texts = check.fix.iter().chain(check.evidence.iter());
         match texts.filter_map(|t| patch_command(t)).next() {
+            // With --tune the trials answer the batch size; doctor's guess is not a fix then.
+            Some((_, options)) if scope.tune && options.batch_size.is_some() => {}
             Some((command, options)) => sorted.code.push(CodeFix {
                 check: check.id.clone(),
                 status: check.status,
@@ -141,11 +143,7 @@ fn worth_fixing(status: Status) -> bool {
 /// Why a code fix is left for the user in this run.
 fn not_applied(check: &Check, o: &PatchOptions, scope: &Scope) -> Option<String> {
     if o.batch_size.is_some() {
-        return Some(if scope.tune {
-            "the batch size comes from the trials of --tune, not from a guess".into()
-        } else {
-            "batch size: measured only with `sadfix fix --tune`".into()
-        });
+        return Some("batch size: measured only with `sadfix fix --tune`".into());
     }
     if o.site_packages && !scope.site_packages {
         return Some(

@@ -136,6 +136,16 @@ pub fn render(doc: &FixReport) -> String {
             }
         }
     }
+    if let Some(rec) = doc.tune.as_ref().and_then(|t| t.recommendation.as_ref()) {
+        let speedup = rec.speedup.map_or(String::new(), |s| {
+            format!(", {s:.2}x the default's videos per minute")
+        });
+        out.push_str(&format!(
+            "\nbatch size {} from sadfix tune's trials{speedup}{}\n",
+            rec.batch_size,
+            if rec.applied { " (applied)" } else { "" }
+        ));
+    }
     if !doc.applied.is_empty() {
         let verb = if doc.rolled_back.is_some() {
             "applied, then rolled back"

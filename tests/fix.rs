@@ -168,7 +168,19 @@ fn cuda_working_but_the_code_on_the_cpu_is_patched_measured_and_kept() {
     assert!(run.stdout.contains("SIMULATED install"), "{}", run.stdout);
     let text = std::fs::read_to_string(s.install.join("inference.py")).unwrap();
     assert!(text.contains("    args.device = \"cuda\"\n"));
-    let svg = std::fs::read_to_string(s.install.parent().unwrap().join("fix.svg")).unwrap();
+    let cwd = s.install.parent().unwrap();
+    let mut here: Vec<String> = std::fs::read_dir(cwd)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    here.sort();
+    assert_eq!(
+        here,
+        vec!["fix.json", "fix.svg", "holders", "sim-install"],
+        "the trials ran in a temporary folder"
+    );
+    let svg = std::fs::read_to_string(cwd.join("fix.svg")).unwrap();
     assert!(
         svg.contains("before: cpu") && svg.contains("after: cuda"),
         "{svg}"

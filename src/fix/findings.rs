@@ -143,7 +143,7 @@ fn worth_fixing(status: Status) -> bool {
 /// Why a code fix is left for the user in this run.
 fn not_applied(check: &Check, o: &PatchOptions, scope: &Scope) -> Option<String> {
     if o.batch_size.is_some() {
-        return Some("batch size: measured only with `sadfix fix --tune`".into());
+        return Some("`sadfix fix --tune` measures the batch size instead of guessing".into());
     }
     if o.site_packages && !scope.site_packages {
         return Some(

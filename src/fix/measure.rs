@@ -16,9 +16,6 @@ use anyhow::Context;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Where the trials' result folders go, under the working directory (next to bench's).
-pub const RESULTS: &str = ".sadfix-fix";
-
 /// The trial clip both runs render.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Clip {
@@ -100,13 +97,4 @@ pub fn run(trial: &Trial, label: &str, observe: &mut dyn FnMut(Event)) -> anyhow
     let report = report_of(&record, &Expectations::builtin(), None, false);
     let render = noise::render_timing(&record, &report, trial.clip.frames);
     Ok(Measured { report, render })
-}
-
-/// A fresh folder for this run's trials.
-pub fn work_dir(cwd: &Path) -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    cwd.join(RESULTS)
-        .join(format!("{}-{}", stamp.as_secs(), std::process::id()))
 }

@@ -121,7 +121,6 @@ pub fn run(options: &FixOptions, cwd: &Path) -> anyhow::Result<FixReport> {
     let setup = Setup {
         install: &install,
         options,
-        cwd,
         per_process,
     };
     prove(&setup, planned.as_ref(), doc)
@@ -131,7 +130,6 @@ pub fn run(options: &FixOptions, cwd: &Path) -> anyhow::Result<FixReport> {
 struct Setup<'a> {
     install: &'a Install,
     options: &'a FixOptions,
-    cwd: &'a Path,
     /// Whether NVML can list the run's processes here.
     per_process: bool,
 }
@@ -143,9 +141,11 @@ fn prove(
     planned: Option<&Planned>,
     mut doc: FixReport,
 ) -> anyhow::Result<FixReport> {
-    let (install, options, cwd) = (setup.install, setup.options, setup.cwd);
-    let scratch = tempfile::tempdir().context("cannot create a folder for the trial clip")?;
-    let work_dir = measure::work_dir(cwd);
+    let (install, options) = (setup.install, setup.options);
+    // The clip and every run's results live in a temporary folder: fix writes nothing outside
+    // the install but the --json and --svg files asked for.
+    let scratch = tempfile::tempdir().context("cannot create a folder for the trials")?;
+    let work_dir = scratch.path().join("runs");
     let clip = if options.measure {
         Some(measure::clip(install, options, scratch.path())?)
     } else {
@@ -178,7 +178,13 @@ fn prove(
         change::commit(install, p)?;
         doc.applied = p.fixes();
     }
-    match apply_rest_and_judge(setup, trial.as_ref(), before.as_ref(), &mut doc) {
+    match apply_rest_and_judge(
+        setup,
+        scratch.path(),
+        trial.as_ref(),
+        before.as_ref(),
+        &mut doc,
+    ) {
         Ok(()) => Ok(finished(doc)),
         Err(e) => {
             // Never leave a half-applied fix: undo first, then say what went wrong.
@@ -194,14 +200,15 @@ fn prove(
 /// tune (with `--tune`), the after run and the judgement; rolls back when a check fails.
 fn apply_rest_and_judge(
     setup: &Setup,
+    scratch: &Path,
     trial: Option<&Trial>,
     before: Option<&Measured>,
     doc: &mut FixReport,
 ) -> anyhow::Result<()> {
-    let (install, options, cwd) = (setup.install, setup.options, setup.cwd);
+    let (install, options) = (setup.install, setup.options);
     if options.tune {
         report::note("sadfix fix: measuring batch sizes with sadfix tune's trials");
-        let tuned = tuning::run(install, options, cwd)?;
+        let tuned = tuning::run(install, options, scratch)?;
         if let Some(plan) = &tuned.extra.applied {
             doc.applied
                 .extend(plan.changes.iter().flat_map(|c| c.fixes.iter().cloned()));

@@ -42,9 +42,9 @@ pub fn options(o: &FixOptions) -> anyhow::Result<TuneOptions> {
     TuneOptions::try_from(args).map_err(|e| coded(ExitCode::Usage, format!("--tune: {e}")))
 }
 
-/// Run tune's trials and apply its recommendation.
-pub fn run(install: &Install, o: &FixOptions, cwd: &Path) -> anyhow::Result<TuneReport> {
-    crate::tune::run(install, options(o)?, cwd)
+/// Run tune's trials (their result folders under `dir`) and apply its recommendation.
+pub fn run(install: &Install, o: &FixOptions, dir: &Path) -> anyhow::Result<TuneReport> {
+    crate::tune::run(install, options(o)?, dir)
 }
 
 #[cfg(test)]

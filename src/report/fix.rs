@@ -4,6 +4,7 @@
 
 use super::bench::{mb, provenance};
 use super::fix_plan::{cuda_words, env_lines, yours};
+use crate::bench::outcome::GpuTelemetry;
 use crate::fix::judge::Outcome;
 use crate::fix::outcome::{FixReport, Run, Verdict};
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
@@ -234,8 +235,12 @@ fn table(doc: &FixReport) -> Table {
             _ => "n/a".into(),
         }
     });
-    row(&mut t, "GPU memory peak (run)", &|r| {
-        mb(r.bench.device.tree_gpu_mem_peak_mb)
+    row(&mut t, "GPU memory peak (run)", &|r| match (
+        r.bench.device.tree_gpu_mem_peak_mb,
+        r.bench.telemetry.gpu,
+    ) {
+        (None, GpuTelemetry::Nvml) => "none listed".into(),
+        (v, _) => mb(v),
     });
     row(&mut t, "RAM peak (run)", &|r| {
         mb(r.bench.overall.rss_peak_mb)

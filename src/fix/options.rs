@@ -2,6 +2,7 @@
 //! sees them: every bad value is a usage error that names the flag.
 
 use crate::cli::{FixArgs, GlobalArgs};
+use crate::tune::options::{outputs_writable, owned_flag};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,25 +58,12 @@ impl FixOptions {
                 "--no-measure has no effect with --dry-run: a dry run measures nothing".into(),
             );
         }
-        if let Some(flag) = a.passthrough.iter().find(|p| {
-            OWNED_FLAGS
-                .iter()
-                .any(|o| p.as_str() == *o || p.starts_with(&format!("{o}=")))
-        }) {
+        if let Some(flag) = owned_flag(&a.passthrough, OWNED_FLAGS) {
             return Err(format!(
                 "{flag} after --: fix sets it for both trials; use --audio or --image"
             ));
         }
-        for (flag, file) in [("--json", &a.json), ("--svg", &a.svg)] {
-            let folder = file.as_deref().and_then(|f| f.parent());
-            if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
-                return Err(format!(
-                    "{flag} {}: no directory {} to write it in",
-                    file.as_deref().unwrap_or(folder).display(),
-                    folder.display()
-                ));
-            }
-        }
+        outputs_writable(&a.json, &a.svg)?;
         let consent = if a.dry_run {
             Consent::DryRun
         } else if a.yes {

@@ -198,3 +198,41 @@ pub fn speedup(before: Option<&Measured>, after: &Measured) -> Option<Speedup> {
         whole_run: ratio(before.report.wall_s, after.report.wall_s),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::expect::Expectations;
+    use crate::bench::{report_of, trace};
+    use std::path::Path;
+
+    /// A run from one of the repository's traces (a recorded CPU fallback, a synthetic GPU run).
+    fn run_of(name: &str) -> Measured {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/traces")
+            .join(name);
+        let record = trace::read(&dir).unwrap();
+        let report = report_of(&record, &Expectations::builtin(), Some(name.into()), false);
+        let frames = record.meta.audio_s.map_or(100, |s| (s * 25.0) as u64);
+        let render = crate::fix::noise::render_timing(&record, &report, frames);
+        Measured { report, render }
+    }
+
+    #[test]
+    fn a_slower_face_renderer_fails_and_a_faster_one_passes() {
+        let (cpu, gpu) = (run_of("cpu-fallback"), run_of("gpu-synthetic"));
+        assert!(cpu.render.is_some() && gpu.render.is_some());
+        let worse = not_slower(Some(&gpu), &cpu);
+        assert_eq!(worse.outcome, Outcome::Fail, "{}", worse.detail);
+        assert_eq!(
+            worse.lines.len(),
+            2,
+            "both runs' last bar: {:?}",
+            worse.lines
+        );
+        assert_eq!(not_slower(Some(&cpu), &gpu).outcome, Outcome::Pass);
+        assert_eq!(not_slower(None, &gpu).outcome, Outcome::Skip);
+        let s = speedup(Some(&cpu), &gpu).unwrap();
+        assert!(s.face_renderer.unwrap() > 1.0);
+    }
+}

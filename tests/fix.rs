@@ -335,3 +335,54 @@ fn a_run_the_gpu_never_listed_is_rolled_back_outside_containers() {
         "the install is byte-identical"
     );
 }
+
+#[test]
+fn ctrl_c_after_the_fix_was_written_rolls_it_back_and_dies_of_sigint() {
+    use std::os::unix::process::ExitStatusExt;
+    let s = install_on_cpu();
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let cwd = s.install.parent().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sadfix"));
+    cmd.current_dir(cwd)
+        .env_clear()
+        .envs(fake_torch::env("cuda", "packages-pinned"))
+        .envs(nvml_stub::env(Variant::Current))
+        .env("NVML_STUB_PROCESSES", "holders:2900")
+        .env("NVML_STUB_HOLDERS", &s.holders)
+        // Slow enough that the after run is still going when the signal comes.
+        .env("SADTALKER_SIM_SPEED", "4")
+        .env("SADTALKER_SIM_VIDEO", "placeholder")
+        .arg("--root")
+        .arg(&s.install)
+        .args(["fix", "--yes", "--python"])
+        .arg(fake_torch::python())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let script = s.install.join("inference.py");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !std::fs::read_to_string(&script)
+        .unwrap()
+        .contains("args.device = \"cuda\"")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fix was never written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: a signal to the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.signal(), Some(libc::SIGINT), "{stdout}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    assert_eq!(
+        tree(&s.install),
+        s.original,
+        "the install is byte-identical"
+    );
+}

@@ -94,7 +94,12 @@ pub fn render(doc: &FixReport) -> String {
         // The plan above already said everything else.
         return format!("\n{}\n", doc.summary);
     }
-    let mut out = format!("sadfix fix: {}\n", doc.install);
+    // After a plan (which named the install) the result follows under its own head.
+    let mut out = if doc.plans.is_empty() {
+        format!("sadfix fix: {}\n", doc.install)
+    } else {
+        "\nsadfix fix: the result\n".to_string()
+    };
     let runs: Vec<&Run> = [&doc.before, &doc.after]
         .into_iter()
         .filter_map(Option::as_ref)

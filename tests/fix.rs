@@ -116,6 +116,8 @@ fn fix(s: &Setup, torch: &str, env: &[(&str, &str)], args: &[&str]) -> Ran {
         .env("NVML_STUB_HOLDERS", &s.holders)
         .env("SADTALKER_SIM_SPEED", "10")
         .env("SADTALKER_SIM_VIDEO", "placeholder")
+        // The fake torch is imported from the repository: no bytecode written into it.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .arg("--root")
         .arg(&s.install)
         .arg("fix")
@@ -352,6 +354,8 @@ fn ctrl_c_after_the_fix_was_written_rolls_it_back_and_dies_of_sigint() {
         // Slow enough that the after run is still going when the signal comes.
         .env("SADTALKER_SIM_SPEED", "4")
         .env("SADTALKER_SIM_VIDEO", "placeholder")
+        // The fake torch is imported from the repository: no bytecode written into it.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .arg("--root")
         .arg(&s.install)
         .args(["fix", "--yes", "--python"])

@@ -18,7 +18,8 @@ mkdir "$work/holders"
 py="$(python3 -c 'import sys; print(sys.executable)')"
 export LD_LIBRARY_PATH="$work" NVML_STUB_PROCESSES=holders:2900 NVML_STUB_HOLDERS="$work/holders"
 export PYTHONPATH="$repo/fixtures/fake_torch:$repo/fixtures/fake_torch/packages-pinned"
-export SADTALKER_SIM_SPEED=10 SADTALKER_SIM_VIDEO=placeholder NO_COLOR=1
+# PYTHONDONTWRITEBYTECODE: the fake torch is imported from the clone; no bytecode written into it.
+export SADTALKER_SIM_SPEED=10 SADTALKER_SIM_VIDEO=placeholder NO_COLOR=1 PYTHONDONTWRITEBYTECODE=1
 
 # The simulated install with its device choice hard-coded to the CPU (SadTalker family G).
 fresh() {

@@ -89,6 +89,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Find the fastest batch size and parallel runs this GPU holds; predict out-of-memory first.
     Tune(TuneArgs),
+    /// The whole procedure: diagnose, apply the code fixes, prove them with a before/after run, roll back what made it worse.
+    Fix(FixArgs),
     /// Print a shell completion script to stdout (for example `sadfix completions bash`).
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout: `sadfix man | man -l -`.
@@ -309,6 +311,59 @@ pub struct TuneArgs {
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
     /// Arguments passed verbatim to inference.py in every trial.
+    #[arg(last = true, value_name = "INFERENCE_ARGS")]
+    pub passthrough: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FixArgs {
+    /// The Python interpreter SadTalker runs with (same discovery as doctor).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// The audio you render (WAV); the trials use its first --trial-seconds. Default: the install's example.
+    #[arg(long, value_name = "FILE")]
+    pub audio: Option<PathBuf>,
+    /// Source image; default: the install's own example.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// Length of the before and after trial clip, cut from the start of the audio, in seconds.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 4.0,
+        allow_negative_numbers = true
+    )]
+    pub trial_seconds: f64,
+    /// Also measure batch sizes after the device fix (sadfix tune) and apply the winner.
+    #[arg(long)]
+    pub tune: bool,
+    /// Show the diagnosis and the plan (cause, recipe, diff); measure nothing, write nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Apply without asking (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Apply without the before and after runs (the result then says "not measured").
+    #[arg(long)]
+    pub no_measure: bool,
+    /// Also fix basicsr in the install Python's site-packages (backed up, undone by `sadfix patch --revert`).
+    #[arg(long)]
+    pub site_packages: bool,
+    /// Deadline for each trial generation, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 600.0,
+        allow_negative_numbers = true
+    )]
+    pub timeout: f64,
+    /// Write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write both runs' timelines on one time axis (SVG) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Arguments passed verbatim to inference.py in both trials.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,
 }

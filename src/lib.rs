@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod doctor;
 pub mod exit;
+pub mod fix;
 pub mod generate;
 pub mod gpu;
 pub mod install;
@@ -43,6 +44,7 @@ pub fn run() -> i32 {
         Command::Doctor(args) => doctor::command(&cli.global, args),
         Command::Bench(args) => bench::command(&cli.global, args),
         Command::Tune(args) => tune::command(&cli.global, args),
+        Command::Fix(args) => fix::command(&cli.global, args),
         Command::Completions(args) => generate::completions(args),
         Command::Man => generate::man(),
     };

@@ -36,6 +36,24 @@ pub fn command(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCod
 
 /// Diagnose the install `options` name (or the one around `cwd`) and print the report.
 pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
+    let (_, report) = diagnose(options, cwd)?;
+    let text = match options.format {
+        ReportFormat::Json => crate::report::to_json(&report),
+        ReportFormat::Table => {
+            crate::report::doctor::render(&report, crate::report::color_enabled())
+        }
+    };
+    crate::report::emit(&text).context("cannot write the report")?;
+    Ok(if report.failed() {
+        ExitCode::Findings
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// Every check on the install `options` name (or the one around `cwd`), printing nothing:
+/// what `doctor` prints, and what `fix` sorts into code and environment fixes.
+pub fn diagnose(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<(Gathered, DoctorReport)> {
     let started = Instant::now();
     let install = install::locate(options.root.as_deref(), cwd)?;
     // A bad --audio stops doctor before any probe runs.
@@ -68,18 +86,7 @@ pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let text = match options.format {
-        ReportFormat::Json => crate::report::to_json(&report),
-        ReportFormat::Table => {
-            crate::report::doctor::render(&report, crate::report::color_enabled())
-        }
-    };
-    crate::report::emit(&text).context("cannot write the report")?;
-    Ok(if report.failed() {
-        ExitCode::Findings
-    } else {
-        ExitCode::Ok
-    })
+    Ok((gathered, report))
 }
 
 /// Gather every input: the two probes and ffmpeg in parallel with the file and system reads.

@@ -4,6 +4,9 @@
 pub mod bench;
 pub mod compat;
 pub mod doctor;
+pub mod fix;
+pub mod fix_plan;
+pub mod fix_svg;
 pub mod patch;
 pub mod scan;
 pub mod style;

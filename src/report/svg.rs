@@ -45,7 +45,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// A tick value with as many decimals as its step has (0.2 s steps: "0.6", 5 s steps: "15").
-fn tick_label(value: f64, step: f64) -> String {
+pub(super) fn tick_label(value: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
         0
     } else {
@@ -55,7 +55,7 @@ fn tick_label(value: f64, step: f64) -> String {
 }
 
 /// A tick step giving about `n` ticks over `span`.
-fn nice_step(span: f64, n: f64) -> f64 {
+pub(super) fn nice_step(span: f64, n: f64) -> f64 {
     let raw = (span / n).max(1e-9);
     let magnitude = 10f64.powf(raw.log10().floor());
     let unit = [1.0, 2.0, 5.0, 10.0]

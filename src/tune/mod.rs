@@ -30,9 +30,17 @@ use trial::{TrialSetup, TrialStatus};
 pub const RESULTS: &str = ".sadfix-tune";
 
 pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode> {
-    let mut options = TuneOptions::try_from(args).map_err(|e| coded(ExitCode::Usage, e))?;
+    let options = TuneOptions::try_from(args).map_err(|e| coded(ExitCode::Usage, e))?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let install = crate::install::locate(global.root.as_deref(), &cwd)?;
+    let doc = run(&install, options.clone(), &cwd)?;
+    finish(doc, &options)
+}
+
+/// The preflight, the trials (each result folder under `cwd`) and, with `apply`, the winner
+/// written through the patch engine: the report, printed by the caller.
+pub fn run(install: &Install, mut options: TuneOptions, cwd: &Path) -> anyhow::Result<TuneReport> {
+    let install = install.clone();
     let default_batch_size = apply::current_default(&install);
     // The speed-up is stated against the install's default, so the default is measured too.
     let missing = |d: &u32| (1..=64).contains(d) && !options.batch_sizes.contains(d);
@@ -68,7 +76,7 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
         ..Extra::default()
     };
     if options.dry_run {
-        return finish(TuneReport::new(first, Vec::new(), None, extra), &options);
+        return Ok(TuneReport::new(first, Vec::new(), None, extra));
     }
     report::note(&report::tune_progress::preflight_note(&first));
 
@@ -88,7 +96,7 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
             ),
         ));
     }
-    let work_dir = work_dir(&cwd);
+    let work_dir = work_dir(cwd);
     extra.work_dir = Some(work_dir.display().to_string());
     let setup = TrialSetup {
         install: &install,
@@ -134,10 +142,7 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
             rec.applied,
         ));
     }
-    finish(
-        TuneReport::new(measured, trials, recommendation, extra),
-        &options,
-    )
+    Ok(TuneReport::new(measured, trials, recommendation, extra))
 }
 
 impl TuneReport {

@@ -65,25 +65,12 @@ impl TryFrom<&TuneArgs> for TuneOptions {
                 a.headroom
             ));
         }
-        if let Some(flag) = a.passthrough.iter().find(|p| {
-            OWNED_FLAGS
-                .iter()
-                .any(|o| p.as_str() == *o || p.starts_with(&format!("{o}=")))
-        }) {
+        if let Some(flag) = owned_flag(&a.passthrough, OWNED_FLAGS) {
             return Err(format!(
                 "{flag} after --: tune sets it for every trial; use --batch-sizes, --size, --audio or --image"
             ));
         }
-        for (flag, file) in [("--json", &a.json), ("--svg", &a.svg)] {
-            let folder = file.as_deref().and_then(|f| f.parent());
-            if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
-                return Err(format!(
-                    "{flag} {}: no directory {} to write it in",
-                    file.as_deref().unwrap_or(folder).display(),
-                    folder.display()
-                ));
-            }
-        }
+        outputs_writable(&a.json, &a.svg)?;
         Ok(TuneOptions {
             python: a.python.clone(),
             audio: a.audio.clone(),
@@ -101,6 +88,30 @@ impl TryFrom<&TuneArgs> for TuneOptions {
             passthrough: a.passthrough.clone(),
         })
     }
+}
+
+/// The first argument after `--` that sets one of `owned` (`--flag` or `--flag=value`).
+pub fn owned_flag<'a>(passthrough: &'a [String], owned: &[&str]) -> Option<&'a String> {
+    passthrough.iter().find(|p| {
+        owned
+            .iter()
+            .any(|o| p.as_str() == *o || p.starts_with(&format!("{o}=")))
+    })
+}
+
+/// `--json` and `--svg` name a file in a folder that exists, else the usage error saying so.
+pub fn outputs_writable(json: &Option<PathBuf>, svg: &Option<PathBuf>) -> Result<(), String> {
+    for (flag, file) in [("--json", json), ("--svg", svg)] {
+        let folder = file.as_deref().and_then(|f| f.parent());
+        if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
+            return Err(format!(
+                "{flag} {}: no directory {} to write it in",
+                file.as_deref().unwrap_or(folder).display(),
+                folder.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn sorted(flag: &str, values: &[u32], max: u32) -> Result<Vec<u32>, String> {

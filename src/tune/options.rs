@@ -23,6 +23,8 @@ pub struct TuneOptions {
     pub apply: bool,
     pub json: Option<PathBuf>,
     pub svg: Option<PathBuf>,
+    /// `--metrics`: the Prometheus textfile to write.
+    pub metrics: Option<PathBuf>,
     pub passthrough: Vec<String>,
 }
 
@@ -74,7 +76,11 @@ impl TryFrom<&TuneArgs> for TuneOptions {
                 "{flag} after --: tune sets it for every trial; use --batch-sizes, --size, --audio or --image"
             ));
         }
-        for (flag, file) in [("--json", &a.json), ("--svg", &a.svg)] {
+        for (flag, file) in [
+            ("--json", &a.json),
+            ("--svg", &a.svg),
+            ("--metrics", &a.metrics),
+        ] {
             let folder = file.as_deref().and_then(|f| f.parent());
             if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
                 return Err(format!(
@@ -98,6 +104,7 @@ impl TryFrom<&TuneArgs> for TuneOptions {
             apply: a.apply,
             json: a.json.clone(),
             svg: a.svg.clone(),
+            metrics: a.metrics.clone(),
             passthrough: a.passthrough.clone(),
         })
     }

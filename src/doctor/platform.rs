@@ -1,0 +1,89 @@
+//! The versions and devices doctor found, as plain fields of the report (`platform` in
+//! `--json`): torch's build, whether CUDA worked, the driver and each GPU's name, and why NVML
+//! could not be read. The checks say the same in words; these are for machines (metrics).
+
+use super::gathered::Gathered;
+use crate::gpu::NvmlFailure;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Platform {
+    pub torch: Option<TorchBuild>,
+    /// What `torch.cuda.is_available()` returned; `None` when the probe gave no answer.
+    pub cuda_available: Option<bool>,
+    /// From NVML or the replayed snapshot (`gpu_source` says which).
+    pub driver: Option<Driver>,
+    pub gpus: Vec<Gpu>,
+    /// Why NVML could not be read: `no_library`, `driver_not_loaded`, `no_permission`,
+    /// `version_mismatch` (library and kernel module of different versions) or `other`.
+    pub nvml_failure: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TorchBuild {
+    pub version: String,
+    /// `torch.version.cuda`; `None` for a CPU-only or ROCm build.
+    pub cuda: Option<String>,
+    pub hip: Option<String>,
+    /// `import` (the live import answered) or `version_file` (read from `torch/version.py`).
+    pub read_from: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    pub version: String,
+    /// The newest CUDA the driver supports.
+    pub cuda: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gpu {
+    pub index: u32,
+    pub name: String,
+    pub memory_total_bytes: u64,
+}
+
+pub fn of(g: &Gathered) -> Platform {
+    let snapshot = g.gpu.snapshot();
+    Platform {
+        torch: g.torch_build().map(|b| TorchBuild {
+            read_from: if b.source == "import torch" {
+                "import"
+            } else {
+                "version_file"
+            }
+            .into(),
+            version: b.version,
+            cuda: b.cuda,
+            hip: b.hip,
+        }),
+        cuda_available: g.cuda_probe().and_then(|c| c.is_available),
+        driver: snapshot.map(|s| Driver {
+            version: s.driver_version.clone(),
+            cuda: s.cuda_driver.map(|v| v.to_string()),
+        }),
+        gpus: snapshot.map_or_else(Vec::new, |s| {
+            s.gpus
+                .iter()
+                .map(|gpu| Gpu {
+                    index: gpu.index,
+                    name: gpu.name.clone(),
+                    memory_total_bytes: gpu.memory_total,
+                })
+                .collect()
+        }),
+        nvml_failure: match &g.gpu {
+            super::telemetry::GpuView::Unavailable(why) => Some(
+                match why.failure {
+                    NvmlFailure::NoLibrary => "no_library",
+                    NvmlFailure::DriverNotLoaded => "driver_not_loaded",
+                    NvmlFailure::NoPermission => "no_permission",
+                    NvmlFailure::VersionMismatch => "version_mismatch",
+                    NvmlFailure::Other => "other",
+                }
+                .into(),
+            ),
+            _ => None,
+        },
+    }
+}

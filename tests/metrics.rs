@@ -1,0 +1,501 @@
+//! `--metrics FILE` end to end: what doctor and bench write is parsed as the Prometheus text
+//! format and checked against the same run's `--json` (names, units, values, escaping, the
+//! replay labels), and the file is replaced whole with no temporary file left beside it.
+
+mod util;
+
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use util::fake_torch::{self, python};
+use util::{copy_fixture, fixtures, sadfix};
+
+/// One sample: metric name, labels, value.
+#[derive(Debug, Clone, PartialEq)]
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+/// A parsed exposition: HELP and TYPE per family, the samples in order.
+#[derive(Debug, Default)]
+struct Exposition {
+    help: BTreeMap<String, String>,
+    kind: BTreeMap<String, String>,
+    samples: Vec<Sample>,
+}
+
+impl Exposition {
+    fn find(&self, name: &str, labels: &[(&str, &str)]) -> Vec<&Sample> {
+        self.samples
+            .iter()
+            .filter(|s| {
+                s.name == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            })
+            .collect()
+    }
+
+    /// The value of the one sample matching; panics when there is not exactly one.
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let found = self.find(name, labels);
+        assert_eq!(found.len(), 1, "{name} {labels:?}: {found:?}");
+        found[0].value
+    }
+}
+
+/// The text format (0.0.4), strictly: a sample's family must have HELP and TYPE before it.
+fn parse(text: &str) -> Exposition {
+    let mut exp = Exposition::default();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').expect("HELP has text");
+            assert!(
+                exp.help.insert(name.into(), help.into()).is_none(),
+                "HELP twice: {name}"
+            );
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE has a kind");
+            assert!(
+                exp.kind.insert(name.into(), kind.into()).is_none(),
+                "TYPE twice: {name}"
+            );
+        } else {
+            assert!(
+                !line.starts_with('#') && !line.is_empty(),
+                "stray line {line:?}"
+            );
+            exp.samples.push(sample(line));
+        }
+    }
+    for s in &exp.samples {
+        assert!(
+            exp.help.contains_key(&s.name) && exp.kind.contains_key(&s.name),
+            "{s:?}"
+        );
+    }
+    exp
+}
+
+fn sample(line: &str) -> Sample {
+    let name_end = line.find(['{', ' ']).expect("a name");
+    let name = line[..name_end].to_string();
+    let mut labels = BTreeMap::new();
+    let mut rest = &line[name_end..];
+    if let Some(body) = rest.strip_prefix('{') {
+        let mut chars = body.char_indices();
+        loop {
+            let (start, c) = chars.next().expect("unterminated labels");
+            if c == '}' {
+                rest = &body[start + 1..];
+                break;
+            }
+            let eq = body[start..].find("=\"").expect("label=\"") + start;
+            let key = body[start..eq].trim_start_matches(',').to_string();
+            for _ in start..eq + 1 {
+                chars.next();
+            }
+            let mut value = String::new();
+            loop {
+                match chars.next().expect("unterminated value").1 {
+                    '\\' => match chars.next().expect("escape").1 {
+                        'n' => value.push('\n'),
+                        c @ ('\\' | '"') => value.push(c),
+                        c => panic!("bad escape \\{c} in {line}"),
+                    },
+                    '"' => break,
+                    '\n' => panic!("raw newline"),
+                    c => value.push(c),
+                }
+            }
+            labels.insert(key, value);
+        }
+    }
+    let value = rest
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("value in {line}"));
+    Sample {
+        name,
+        labels,
+        value,
+    }
+}
+
+/// What every file must hold: sadfix_ names in base units, gauges only, no series twice, no
+/// path or PID in a label, and the common series.
+fn check_conventions(exp: &Exposition, command: &str, paths: &[&Path]) {
+    let mut series = HashSet::new();
+    for s in &exp.samples {
+        assert!(s.name.starts_with("sadfix_"), "{}", s.name);
+        assert!(
+            s.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{}",
+            s.name
+        );
+        for unit in ["_ms", "_milliseconds", "_mb", "_mib", "_percent", "_minute"] {
+            assert!(!s.name.contains(unit), "not a base unit: {}", s.name);
+        }
+        assert_eq!(exp.kind[&s.name], "gauge");
+        assert!(
+            series.insert(format!("{}{:?}", s.name, s.labels)),
+            "twice: {s:?}"
+        );
+        for (k, v) in &s.labels {
+            assert!(!["path", "pid", "file"].contains(&k.as_str()), "{k}");
+            for p in paths {
+                assert!(!v.contains(&*p.to_string_lossy()), "a path in {k}={v}");
+            }
+        }
+        if s.name.ends_with("_info") {
+            assert_eq!(s.value, 1.0, "{s:?}");
+        }
+    }
+    assert_eq!(exp.value("sadfix_info", &[("command", command)]), 1.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let at = exp.value("sadfix_last_run_timestamp_seconds", &[("command", command)]);
+    assert!(now - at >= 0.0 && now - at < 600.0, "{at} vs {now}");
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn status_scale(status: &str) -> f64 {
+    match status {
+        "ok" | "pass" => 0.0,
+        "warn" => 1.0,
+        "fail" => 2.0,
+        "timeout" => 3.0,
+        "skip" => -1.0,
+        _ => -2.0,
+    }
+}
+
+#[test]
+fn doctor_metrics_equal_its_json_and_name_the_replayed_gpu() {
+    let (tmp, root) = copy_fixture("doctor/healthy");
+    let install = root.join("SadTalker");
+    let out = tmp.path().join("textfiles");
+    std::fs::create_dir(&out).unwrap();
+    let prom = out.join("sadfix-doctor.prom");
+    // A GPU name with every character the format escapes.
+    let snapshot = tmp.path().join("gpu.json");
+    let name = "NVIDIA \"Fake\" \\ GPU\nsecond line";
+    let mut gpu: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("doctor/gpu/rtx3090-driver-550.json")).unwrap(),
+    )
+    .unwrap();
+    gpu["gpus"][0]["name"] = name.into();
+    std::fs::write(&snapshot, gpu.to_string()).unwrap();
+    // An old file is replaced whole.
+    std::fs::write(&prom, "stale\n").unwrap();
+
+    let mut cmd = sadfix(&install);
+    cmd.env_clear()
+        .envs(fake_torch::env("cuda", "packages-pinned"))
+        .env("SADFIX_GPU_REPLAY", &snapshot)
+        .arg("doctor")
+        .arg("--python")
+        .arg(python())
+        .arg("--json")
+        .arg("--metrics")
+        .arg(&prom);
+    let stdout = cmd.assert().code(0).get_output().stdout.clone();
+    let json: Value = serde_json::from_slice(&stdout).unwrap();
+    let text = std::fs::read_to_string(&prom).unwrap();
+    let exp = parse(&text);
+    check_conventions(&exp, "doctor", &[&install, tmp.path()]);
+    assert_eq!(
+        files_in(&out),
+        ["sadfix-doctor.prom"],
+        "a temporary file was left"
+    );
+
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(
+        exp.find("sadfix_doctor_check_status", &[]).len(),
+        checks.len()
+    );
+    for check in checks {
+        let (id, status) = (
+            check["id"].as_str().unwrap(),
+            check["status"].as_str().unwrap(),
+        );
+        let found = exp.find("sadfix_doctor_check_status", &[("check", id)]);
+        assert_eq!(found.len(), 1, "{id}");
+        assert_eq!(found[0].value, status_scale(status), "{id} is {status}");
+        assert_eq!(found[0].labels["area"], check["area"].as_str().unwrap());
+        let severity = &found[0].labels["severity"];
+        assert_eq!(
+            severity == "critical",
+            status == "fail" || status == "timeout"
+        );
+    }
+    let failing = checks.iter().filter(|c| c["status"] == "fail").count();
+    assert_eq!(
+        exp.value("sadfix_doctor_checks", &[("status", "fail")]),
+        failing as f64
+    );
+    assert_eq!(
+        exp.value("sadfix_doctor_duration_seconds", &[]),
+        json["elapsed_ms"].as_f64().unwrap() / 1000.0
+    );
+
+    let platform = &json["platform"];
+    let torch = exp.find("sadfix_torch_build_info", &[]);
+    assert_eq!(torch.len(), 1);
+    assert_eq!(
+        torch[0].labels["version"],
+        platform["torch"]["version"].as_str().unwrap()
+    );
+    assert_eq!(
+        torch[0].labels["cuda"],
+        platform["torch"]["cuda"].as_str().unwrap()
+    );
+    assert_eq!(torch[0].labels["read_from"], "import");
+    assert_eq!(exp.value("sadfix_cuda_available", &[]), 1.0);
+    assert_eq!(platform["cuda_available"], true);
+    let driver = exp.find("sadfix_gpu_driver_info", &[("source", "replay")]);
+    assert_eq!(driver.len(), 1, "the replayed snapshot is labelled");
+    assert_eq!(driver[0].labels["version"], "550.54.14");
+    assert_eq!(driver[0].labels["cuda"], "12.4");
+    assert_eq!(
+        exp.find("sadfix_gpu_info", &[("gpu", "0")])[0].labels["name"],
+        name,
+        "the name reads back through the escapes"
+    );
+    assert!(
+        text.contains(r#"name="NVIDIA \"Fake\" \\ GPU\nsecond line""#),
+        "{text}"
+    );
+    assert_eq!(
+        exp.value("sadfix_gpu_memory_total_bytes", &[("gpu", "0")]),
+        platform["gpus"][0]["memory_total_bytes"].as_f64().unwrap()
+    );
+    assert_eq!(
+        exp.value(
+            "sadfix_doctor_gpu_telemetry_info",
+            &[("source", "replay"), ("failure", "none")]
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn bench_metrics_equal_its_json_and_label_a_synthetic_trace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (json_path, prom) = (tmp.path().join("b.json"), tmp.path().join("bench.prom"));
+    sadfix(tmp.path())
+        .args(["bench", "--replay"])
+        .arg(fixtures().join("traces/gpu-synthetic"))
+        .arg("--json")
+        .arg(&json_path)
+        .arg("--metrics")
+        .arg(&prom)
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
+    check_conventions(&exp, "bench", &[tmp.path(), &fixtures()]);
+    assert_eq!(files_in(tmp.path()), ["b.json", "bench.prom"]);
+
+    let run = exp.find("sadfix_bench_run_info", &[]);
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].labels["source"], "replay_synthetic");
+    assert_eq!(run[0].labels["gpu_telemetry"], "replay");
+    let device = exp.find("sadfix_bench_device_info", &[]);
+    assert_eq!(
+        device[0].labels["device"],
+        json["device"]["device"].as_str().unwrap()
+    );
+    assert_eq!(device[0].labels["source"], "replay_synthetic");
+    let confirmed = json["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == "device.confirmed" && v["status"] == "pass");
+    assert_eq!(device[0].labels["confirmed"], confirmed.to_string());
+    assert_eq!(
+        exp.value("sadfix_bench_wall_seconds", &[]),
+        json["wall_s"].as_f64().unwrap()
+    );
+    assert_eq!(
+        exp.value("sadfix_bench_audio_seconds", &[]),
+        json["audio_s"].as_f64().unwrap()
+    );
+    let stages = json["stages"].as_array().unwrap();
+    assert_eq!(
+        exp.find("sadfix_bench_stage_seconds", &[]).len(),
+        stages.len()
+    );
+    for stage in stages {
+        let key = [("stage", stage["name"].as_str().unwrap())];
+        assert_eq!(
+            exp.value("sadfix_bench_stage_seconds", &key),
+            stage["duration_s"].as_f64().unwrap()
+        );
+        assert_eq!(
+            exp.value("sadfix_bench_stage_gpu_utilization_ratio", &key),
+            stage["gpu_util_mean"].as_f64().unwrap() / 100.0
+        );
+        assert_eq!(
+            exp.value("sadfix_bench_stage_gpu_memory_peak_bytes", &key),
+            stage["gpu_mem_peak_mb"].as_f64().unwrap() * 1048576.0
+        );
+    }
+    for verdict in json["verdicts"].as_array().unwrap() {
+        let id = verdict["id"].as_str().unwrap();
+        assert_eq!(
+            exp.value("sadfix_bench_verdict_status", &[("verdict", id)]),
+            status_scale(verdict["status"].as_str().unwrap()),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn a_recorded_cpu_fallback_says_cpu_and_no_gpu_figure_is_invented() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prom = tmp.path().join("bench.prom");
+    sadfix(tmp.path())
+        .args(["bench", "--replay"])
+        .arg(fixtures().join("traces/cpu-fallback"))
+        .arg("--metrics")
+        .arg(&prom)
+        .assert()
+        .code(1);
+    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
+    let device = exp.find("sadfix_bench_device_info", &[]);
+    assert_eq!(device[0].labels["device"], "cpu");
+    assert_eq!(device[0].labels["source"], "replay_recorded");
+    assert_eq!(device[0].labels["simulated"], "true");
+    assert!(exp
+        .find("sadfix_bench_stage_gpu_utilization_ratio", &[])
+        .is_empty());
+    assert!(exp
+        .find("sadfix_bench_gpu_memory_peak_bytes", &[])
+        .is_empty());
+    assert_eq!(
+        exp.value(
+            "sadfix_bench_verdict_status",
+            &[("verdict", "device.cpu_tells")]
+        ),
+        2.0
+    );
+}
+
+#[test]
+fn a_metrics_file_in_a_missing_folder_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["bench", "--replay", "x"],
+        vec!["doctor"],
+        vec!["tune", "--dry-run"],
+    ] {
+        let assert = sadfix(tmp.path())
+            .args(&args)
+            .args(["--metrics", "no/such/dir/sadfix.prom"])
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            err.contains("--metrics no/such/dir/sadfix.prom: no directory"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(files_in(tmp.path()).is_empty());
+}
+
+#[test]
+fn tune_metrics_carry_the_recommendation_and_the_preflight_of_its_json() {
+    let (tmp, install) = copy_fixture("sim-install");
+    let (json_path, prom) = (tmp.path().join("t.json"), tmp.path().join("tune.prom"));
+    let replay = fixtures().join("tune/gpu-6gib.json");
+    sadfix(tmp.path())
+        .env("SADFIX_GPU_REPLAY", &replay)
+        .arg("--root")
+        .arg(&install)
+        .args(["tune", "--dry-run", "--json"])
+        .arg(&json_path)
+        .arg("--metrics")
+        .arg(&prom)
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
+    check_conventions(&exp, "tune", &[tmp.path()]);
+    let run = exp.find("sadfix_tune_run_info", &[]);
+    assert_eq!(run[0].labels["gpu_source"], "replay");
+    assert_eq!(run[0].labels["dry_run"], "true");
+    for fit in json["preflight"]["per_batch"].as_array().unwrap() {
+        let bs = fit["batch_size"].to_string();
+        assert_eq!(
+            exp.value("sadfix_tune_predicted_peak_bytes", &[("batch_size", &bs)]),
+            fit["predicted_peak_mb"].as_f64().unwrap() * 1048576.0
+        );
+        let fits = if fit["fits"] == true { 1.0 } else { 0.0 };
+        assert_eq!(exp.value("sadfix_tune_fits", &[("batch_size", &bs)]), fits);
+    }
+    assert!(exp
+        .find("sadfix_tune_recommended_batch_size", &[])
+        .is_empty());
+
+    // Two real trials on the simulated install, without GPU telemetry here.
+    sadfix(tmp.path())
+        .env("SADTALKER_SIM_SPEED", "10")
+        .env("SADTALKER_SIM_VIDEO", "placeholder")
+        .arg("--root")
+        .arg(&install)
+        .args(["tune", "--python", &python().to_string_lossy()])
+        .args(["--batch-sizes", "2,4", "--parallel", "1", "--json"])
+        .arg(&json_path)
+        .arg("--metrics")
+        .arg(&prom)
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
+    check_conventions(&exp, "tune", &[tmp.path()]);
+    assert_eq!(
+        exp.find("sadfix_tune_run_info", &[])[0].labels["simulated"],
+        "true"
+    );
+    let rec = &json["recommendation"];
+    assert_eq!(
+        exp.value("sadfix_tune_recommended_batch_size", &[]),
+        rec["batch_size"].as_f64().unwrap()
+    );
+    assert_eq!(exp.value("sadfix_tune_recommended_parallel", &[]), 1.0);
+    assert_eq!(
+        exp.value("sadfix_tune_speedup_ratio", &[]),
+        rec["speedup"].as_f64().unwrap()
+    );
+    for trial in json["trials"].as_array().unwrap() {
+        let key = [
+            ("batch_size", &*trial["batch_size"].to_string()),
+            ("parallel", &*trial["parallel"].to_string()),
+        ];
+        assert_eq!(
+            exp.value("sadfix_tune_trial_videos_per_second", &key),
+            trial["videos_per_min"].as_f64().unwrap() / 60.0
+        );
+        assert_eq!(
+            exp.value("sadfix_tune_trial_wall_seconds", &key),
+            trial["wall_s"].as_f64().unwrap()
+        );
+    }
+}

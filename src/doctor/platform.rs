@@ -14,6 +14,10 @@ pub struct Platform {
     /// From NVML or the replayed snapshot (`gpu_source` says which).
     pub driver: Option<Driver>,
     pub gpus: Vec<Gpu>,
+    /// Whether an NVIDIA GPU is here: NVML lists one, or the kernel does (`/sys/class/drm`),
+    /// so a broken driver still counts as a GPU node.
+    #[serde(default)]
+    pub nvidia_gpu_seen: bool,
     /// Why NVML could not be read: `no_library`, `driver_not_loaded`, `no_permission`,
     /// `version_mismatch` (library and kernel module of different versions) or `other`.
     pub nvml_failure: Option<String>,
@@ -72,6 +76,7 @@ pub fn of(g: &Gathered) -> Platform {
                 })
                 .collect()
         }),
+        nvidia_gpu_seen: g.nvidia_gpu_seen().is_some(),
         nvml_failure: match &g.gpu {
             super::telemetry::GpuView::Unavailable(why) => Some(
                 match why.failure {

@@ -70,6 +70,11 @@ pub fn doctor(report: &DoctorReport, now: SystemTime) -> MetricsDoc {
         ],
         1.0,
     );
+    doc.gauge(
+        "sadfix_nvidia_gpu_present",
+        "Whether NVML or the kernel (/sys/class/drm) shows an NVIDIA GPU on this node (1), even when the driver is broken.",
+    )
+    .value(one_if(p.nvidia_gpu_seen));
     if let Some(torch) = &p.torch {
         doc.gauge(
             "sadfix_torch_build_info",

@@ -286,6 +286,8 @@ fn doctor_metrics_equal_its_json_and_name_the_replayed_gpu() {
         exp.value("sadfix_gpu_memory_total_bytes", &[("gpu", "0")]),
         platform["gpus"][0]["memory_total_bytes"].as_f64().unwrap()
     );
+    assert_eq!(exp.value("sadfix_nvidia_gpu_present", &[]), 1.0);
+    assert_eq!(platform["nvidia_gpu_seen"], true);
     assert_eq!(
         exp.value(
             "sadfix_doctor_gpu_telemetry_info",

@@ -174,15 +174,48 @@ fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The documented scale (docs/fleet.md) of the check and verdict status series.
+const SCALE: [(&str, f64); 7] = [
+    ("ok", 0.0),
+    ("pass", 0.0),
+    ("warn", 1.0),
+    ("fail", 2.0),
+    ("timeout", 3.0),
+    ("skip", -1.0),
+    ("interrupted", -2.0),
+];
+
 fn status_scale(status: &str) -> f64 {
-    match status {
-        "ok" | "pass" => 0.0,
-        "warn" => 1.0,
-        "fail" => 2.0,
-        "timeout" => 3.0,
-        "skip" => -1.0,
-        _ => -2.0,
-    }
+    SCALE
+        .iter()
+        .find(|(s, _)| *s == status)
+        .expect("a known status")
+        .1
+}
+
+/// Run `cmd` with `--json` and `--metrics` files in `dir`, expecting exit `code`; the JSON and
+/// the parsed metrics, checked against the conventions, with no temporary file left in `dir`.
+fn json_and_metrics(
+    mut cmd: assert_cmd::Command,
+    dir: &Path,
+    command: &str,
+    code: i32,
+) -> (Value, Exposition) {
+    let (json, prom) = (
+        dir.join(format!("{command}.json")),
+        dir.join(format!("{command}.prom")),
+    );
+    cmd.arg("--json").arg(&json).arg("--metrics").arg(&prom);
+    cmd.assert().code(code);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
+    check_conventions(&exp, command, &[dir, &fixtures()]);
+    let left: Vec<String> = files_in(dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    (json, exp)
 }
 
 #[test]
@@ -300,20 +333,11 @@ fn doctor_metrics_equal_its_json_and_name_the_replayed_gpu() {
 #[test]
 fn bench_metrics_equal_its_json_and_label_a_synthetic_trace() {
     let tmp = tempfile::tempdir().unwrap();
-    let (json_path, prom) = (tmp.path().join("b.json"), tmp.path().join("bench.prom"));
-    sadfix(tmp.path())
-        .args(["bench", "--replay"])
-        .arg(fixtures().join("traces/gpu-synthetic"))
-        .arg("--json")
-        .arg(&json_path)
-        .arg("--metrics")
-        .arg(&prom)
-        .assert()
-        .code(0);
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
-    check_conventions(&exp, "bench", &[tmp.path(), &fixtures()]);
-    assert_eq!(files_in(tmp.path()), ["b.json", "bench.prom"]);
+    let mut cmd = sadfix(tmp.path());
+    cmd.args(["bench", "--replay"])
+        .arg(fixtures().join("traces/gpu-synthetic"));
+    let (json, exp) = json_and_metrics(cmd, tmp.path(), "bench", 0);
+    assert_eq!(files_in(tmp.path()), ["bench.json", "bench.prom"]);
 
     let run = exp.find("sadfix_bench_run_info", &[]);
     assert_eq!(run.len(), 1);
@@ -425,21 +449,12 @@ fn a_metrics_file_in_a_missing_folder_is_refused_before_anything_runs() {
 #[test]
 fn tune_metrics_carry_the_recommendation_and_the_preflight_of_its_json() {
     let (tmp, install) = copy_fixture("sim-install");
-    let (json_path, prom) = (tmp.path().join("t.json"), tmp.path().join("tune.prom"));
-    let replay = fixtures().join("tune/gpu-6gib.json");
-    sadfix(tmp.path())
-        .env("SADFIX_GPU_REPLAY", &replay)
+    let mut cmd = sadfix(tmp.path());
+    cmd.env("SADFIX_GPU_REPLAY", fixtures().join("tune/gpu-6gib.json"))
         .arg("--root")
         .arg(&install)
-        .args(["tune", "--dry-run", "--json"])
-        .arg(&json_path)
-        .arg("--metrics")
-        .arg(&prom)
-        .assert()
-        .code(0);
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
-    check_conventions(&exp, "tune", &[tmp.path()]);
+        .args(["tune", "--dry-run"]);
+    let (json, exp) = json_and_metrics(cmd, tmp.path(), "tune", 0);
     let run = exp.find("sadfix_tune_run_info", &[]);
     assert_eq!(run[0].labels["gpu_source"], "replay");
     assert_eq!(run[0].labels["dry_run"], "true");
@@ -457,21 +472,14 @@ fn tune_metrics_carry_the_recommendation_and_the_preflight_of_its_json() {
         .is_empty());
 
     // Two real trials on the simulated install, without GPU telemetry here.
-    sadfix(tmp.path())
-        .env("SADTALKER_SIM_SPEED", "10")
+    let mut cmd = sadfix(tmp.path());
+    cmd.env("SADTALKER_SIM_SPEED", "10")
         .env("SADTALKER_SIM_VIDEO", "placeholder")
         .arg("--root")
         .arg(&install)
         .args(["tune", "--python", &python().to_string_lossy()])
-        .args(["--batch-sizes", "2,4", "--parallel", "1", "--json"])
-        .arg(&json_path)
-        .arg("--metrics")
-        .arg(&prom)
-        .assert()
-        .code(0);
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-    let exp = parse(&std::fs::read_to_string(&prom).unwrap());
-    check_conventions(&exp, "tune", &[tmp.path()]);
+        .args(["--batch-sizes", "2,4", "--parallel", "1"]);
+    let (json, exp) = json_and_metrics(cmd, tmp.path(), "tune", 0);
     assert_eq!(
         exp.find("sadfix_tune_run_info", &[])[0].labels["simulated"],
         "true"

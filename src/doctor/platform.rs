@@ -2,13 +2,14 @@
 //! `--json`): torch's build, whether CUDA worked, the driver and each GPU's name, and why NVML
 //! could not be read. The checks say the same in words; these are for machines (metrics).
 
-use super::gathered::Gathered;
+use super::gathered::{BuildView, Gathered};
 use crate::gpu::NvmlFailure;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Platform {
-    pub torch: Option<TorchBuild>,
+    /// Its `source` is `import torch` or the path of the `torch/version.py` it was read from.
+    pub torch: Option<BuildView>,
     /// What `torch.cuda.is_available()` returned; `None` when the probe gave no answer.
     pub cuda_available: Option<bool>,
     /// From NVML or the replayed snapshot (`gpu_source` says which).
@@ -21,16 +22,6 @@ pub struct Platform {
     /// Why NVML could not be read: `no_library`, `driver_not_loaded`, `no_permission`,
     /// `version_mismatch` (library and kernel module of different versions) or `other`.
     pub nvml_failure: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TorchBuild {
-    pub version: String,
-    /// `torch.version.cuda`; `None` for a CPU-only or ROCm build.
-    pub cuda: Option<String>,
-    pub hip: Option<String>,
-    /// `import` (the live import answered) or `version_file` (read from `torch/version.py`).
-    pub read_from: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,17 +41,7 @@ pub struct Gpu {
 pub fn of(g: &Gathered) -> Platform {
     let snapshot = g.gpu.snapshot();
     Platform {
-        torch: g.torch_build().map(|b| TorchBuild {
-            read_from: if b.source == "import torch" {
-                "import"
-            } else {
-                "version_file"
-            }
-            .into(),
-            version: b.version,
-            cuda: b.cuda,
-            hip: b.hip,
-        }),
+        torch: g.torch_build(),
         cuda_available: g.cuda_probe().and_then(|c| c.is_available),
         driver: snapshot.map(|s| Driver {
             version: s.driver_version.clone(),

@@ -25,6 +25,16 @@ fn gpu_source(report: &DoctorReport) -> &'static str {
     }
 }
 
+/// `import` when the live import answered, `version_file` when the build was read from
+/// `torch/version.py` (a path, which is no label).
+fn read_from(source: &str) -> &'static str {
+    if source == "import torch" {
+        "import"
+    } else {
+        "version_file"
+    }
+}
+
 pub fn doctor(report: &DoctorReport, now: SystemTime) -> MetricsDoc {
     let mut doc = MetricsDoc::for_command("doctor", now);
     let checks = doc.gauge(
@@ -85,7 +95,7 @@ pub fn doctor(report: &DoctorReport, now: SystemTime) -> MetricsDoc {
                 ("version", &torch.version),
                 ("cuda", torch.cuda.as_deref().unwrap_or("")),
                 ("hip", torch.hip.as_deref().unwrap_or("")),
-                ("read_from", &torch.read_from),
+                ("read_from", read_from(&torch.source)),
             ],
             1.0,
         );

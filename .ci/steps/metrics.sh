@@ -21,14 +21,19 @@ if ! command -v promtool >/dev/null || ! command -v prometheus-node-exporter >/d
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
         chmod 755 /usr/sbin/policy-rc.d
         own_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     mkdir -p "$cache/archives/partial"
-    apt_get() { apt-get -o DPkg::Lock::Timeout=900 -o Dir::Cache::archives="$cache/archives" "$@"; }
+    # The cache is under root's home, which apt's download user _apt cannot write.
+    apt_get() {
+        apt-get -o DPkg::Lock::Timeout=900 -o Dir::Cache::archives="$cache/archives" \
+            -o APT::Sandbox::User=root "$@"
+    }
     echo "installing prometheus (for promtool) and prometheus-node-exporter"
     apt_get update -qq
     DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends \
         prometheus prometheus-node-exporter >/dev/null
-    [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+    [ -z "$own_policy" ] || { rm -f /usr/sbin/policy-rc.d; trap - EXIT; }
     if [ -d /run/systemd/system ]; then
         systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
     fi

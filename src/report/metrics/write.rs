@@ -94,6 +94,38 @@ mod tests {
     }
 
     #[test]
+    fn a_reader_sees_one_whole_file_or_the_other_never_a_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sadfix-bench.prom");
+        let small = doc();
+        let mut big = doc();
+        for i in 0..500 {
+            big.gauge("sadfix_test_seconds", "t.")
+                .sample(&[("stage", &i.to_string())], f64::from(i));
+        }
+        let texts = [small.render(), big.render()];
+        write(&path, &small).unwrap();
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                for i in 0..300 {
+                    write(&path, if i % 2 == 0 { &big } else { &small }).unwrap();
+                }
+            });
+            let mut reads = 0;
+            while !writer.is_finished() || reads < 100 {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    texts.contains(&text),
+                    "a partial file: {} bytes",
+                    text.len()
+                );
+                reads += 1;
+            }
+        });
+        assert_eq!(names(dir.path()), ["sadfix-bench.prom"]);
+    }
+
+    #[test]
     fn a_missing_folder_is_an_error_naming_the_file_and_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone/sadfix.prom");

@@ -21,7 +21,7 @@ pub fn source(report: &BenchReport) -> &'static str {
 
 /// The device is confirmed when the `device.confirmed` verdict passed: what the output says
 /// and the process tree's GPU memory (NVML per process) agree.
-fn confirmed(report: &BenchReport) -> bool {
+pub fn confirmed(report: &BenchReport) -> bool {
     report
         .verdicts
         .iter()

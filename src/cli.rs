@@ -173,6 +173,9 @@ pub struct DoctorArgs {
     /// Also predict whether this audio fits the GPU's memory (check `preflight.memory`).
     #[arg(long, value_name = "FILE")]
     pub audio: Option<PathBuf>,
+    /// Write Prometheus metrics to FILE, atomically (for node_exporter's textfile collector, name it *.prom).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -215,6 +218,9 @@ pub struct BenchArgs {
     /// Write a timeline picture (SVG) to FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Write Prometheus metrics to FILE, atomically (for node_exporter's textfile collector, name it *.prom).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Record the run as a trace in DIR.
     #[arg(long, value_name = "DIR", conflicts_with = "replay")]
     pub record: Option<PathBuf>,
@@ -310,6 +316,9 @@ pub struct TuneArgs {
     /// Write a chart (SVG) of throughput and memory against batch size to FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Write Prometheus metrics to FILE, atomically (for node_exporter's textfile collector, name it *.prom).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Arguments passed verbatim to inference.py in every trial.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,

@@ -159,6 +159,10 @@ fn write_outputs(report: &BenchReport, args: &BenchOptions) -> anyhow::Result<()
     if let Some(path) = &args.svg {
         write_file(path, &report::svg::timeline(report))?;
     }
+    if let Some(path) = &args.metrics {
+        let now = std::time::SystemTime::now();
+        report::metrics::write(path, &report::metrics::bench::bench(report, now))?;
+    }
     Ok(())
 }
 

@@ -47,6 +47,8 @@ pub struct BenchOptions {
     pub logs: Vec<String>,
     pub json: Option<PathBuf>,
     pub svg: Option<PathBuf>,
+    /// `--metrics`: the Prometheus textfile to write.
+    pub metrics: Option<PathBuf>,
     pub record: Option<PathBuf>,
     pub expect: Option<PathBuf>,
     pub require_gpu: bool,
@@ -89,7 +91,11 @@ impl BenchOptions {
         if !(10..=60_000).contains(&args.interval) {
             return Err(OptionsError::Interval);
         }
-        for (flag, file) in [("--json", &args.json), ("--svg", &args.svg)] {
+        for (flag, file) in [
+            ("--json", &args.json),
+            ("--svg", &args.svg),
+            ("--metrics", &args.metrics),
+        ] {
             let Some(file) = file else { continue };
             if let Some(folder) = file
                 .parent()
@@ -129,6 +135,7 @@ impl BenchOptions {
             logs: args.log.clone(),
             json: args.json.clone(),
             svg: args.svg.clone(),
+            metrics: args.metrics.clone(),
             record: args.record.clone(),
             expect: args.expect.clone(),
             require_gpu: args.require_gpu,
@@ -145,6 +152,7 @@ impl BenchOptions {
             logs: Vec::new(),
             json: None,
             svg: None,
+            metrics: None,
             record: None,
             expect: None,
             require_gpu: false,

@@ -149,6 +149,9 @@ pub struct DoctorReport {
     pub python: Option<PythonSummary>,
     /// Where GPU facts came from: `nvml`, `replay: <file>`, or `unavailable`.
     pub gpu_source: String,
+    /// Torch's build, CUDA, the driver and the GPUs, as fields (the checks say them in words).
+    #[serde(default)]
+    pub platform: super::platform::Platform,
     pub checks: Vec<Check>,
     pub elapsed_ms: u64,
 }

@@ -24,7 +24,7 @@ pub struct Gathered {
 }
 
 /// Torch's build as best known: from the live import, else from `torch/version.py`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildView {
     pub version: String,
     pub cuda: Option<String>,

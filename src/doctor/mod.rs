@@ -6,6 +6,7 @@ pub mod check;
 pub mod code;
 pub mod gathered;
 pub mod options;
+pub mod platform;
 pub mod preflight;
 pub mod probe;
 pub mod shell;
@@ -44,6 +45,10 @@ pub fn run(options: &DoctorOptions, cwd: &Path) -> anyhow::Result<ExitCode> {
         }
     };
     crate::report::emit(&text).context("cannot write the report")?;
+    if let Some(path) = &options.metrics {
+        let now = std::time::SystemTime::now();
+        crate::report::metrics::write(path, &crate::report::metrics::doctor::doctor(&report, now))?;
+    }
     Ok(if report.failed() {
         ExitCode::Findings
     } else {
@@ -161,6 +166,7 @@ pub fn build_report(g: &Gathered, started: Instant) -> DoctorReport {
             version: g.facts().map(|f| f.python.version.clone()),
         }),
         gpu_source: g.gpu.source(),
+        platform: platform::of(g),
         checks: verdict::all(g),
         elapsed_ms: started.elapsed().as_millis() as u64,
     }

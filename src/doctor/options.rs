@@ -25,6 +25,8 @@ pub struct DoctorOptions {
     pub format: ReportFormat,
     /// `--audio`: the clip to predict the Face Renderer's memory for (`preflight.memory`).
     pub audio: Option<PathBuf>,
+    /// `--metrics`: the Prometheus textfile to write, taken relative to the working directory.
+    pub metrics: Option<PathBuf>,
 }
 
 /// The longest deadline a probe may be given, in seconds.
@@ -55,6 +57,19 @@ impl DoctorOptions {
                 p.clone()
             }
         });
+        let metrics = args.metrics.as_ref().map(|m| cwd.join(m));
+        if let Some(folder) = metrics.as_deref().and_then(Path::parent) {
+            if !folder.is_dir() {
+                return Err(coded(
+                    ExitCode::Usage,
+                    format!(
+                        "--metrics {}: no directory {} to write it in",
+                        args.metrics.as_deref().unwrap_or(folder).display(),
+                        folder.display()
+                    ),
+                ));
+            }
+        }
         Ok(DoctorOptions {
             root: global.root.clone(),
             python,
@@ -65,6 +80,7 @@ impl DoctorOptions {
                 ReportFormat::Table
             },
             audio: args.audio.as_ref().map(|a| cwd.join(a)),
+            metrics,
         })
     }
 }

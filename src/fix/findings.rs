@@ -249,6 +249,7 @@ mod tests {
             },
             python: None,
             gpu_source: "nvml".into(),
+            platform: Default::default(),
             checks,
             elapsed_ms: 0,
         }

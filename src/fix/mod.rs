@@ -63,6 +63,7 @@ pub fn run(options: &FixOptions, cwd: &Path) -> anyhow::Result<FixReport> {
         timeout: PROBE_TIMEOUT,
         format: crate::doctor::ReportFormat::Table,
         audio: options.audio.clone(),
+        metrics: None,
     };
     report::note("sadfix fix: diagnosing with sadfix doctor's checks");
     let (gathered, diagnosis) = crate::doctor::diagnose(&doctor_options, cwd)?;

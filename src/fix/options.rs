@@ -63,7 +63,7 @@ impl FixOptions {
                 "{flag} after --: fix sets it for both trials; use --audio or --image"
             ));
         }
-        outputs_writable(&a.json, &a.svg)?;
+        outputs_writable(&[("--json", &a.json), ("--svg", &a.svg)])?;
         let consent = if a.dry_run {
             Consent::DryRun
         } else if a.yes {

@@ -154,6 +154,7 @@ mod tests {
             },
             python: None,
             gpu_source: "replay: snap.json".into(),
+            platform: Default::default(),
             checks,
             elapsed_ms: 1234,
         }

@@ -1,5 +1,6 @@
 //! The only module that writes user-visible bytes: results to stdout, errors and hints to stderr.
-//! Renderers for each command live in their own file and return strings; `emit` writes them.
+//! Renderers for each command live in their own file and return strings; `emit` writes them;
+//! `metrics` writes Prometheus textfiles.
 
 pub mod bench;
 pub mod compat;
@@ -7,6 +8,7 @@ pub mod doctor;
 pub mod fix;
 pub mod fix_plan;
 pub mod fix_svg;
+pub mod metrics;
 pub mod patch;
 pub mod scan;
 pub mod style;

@@ -172,6 +172,10 @@ fn finish(doc: TuneReport, options: &TuneOptions) -> anyhow::Result<ExitCode> {
     if let Some(path) = &options.svg {
         write_file(path, &report::tune_svg::chart(&doc))?;
     }
+    if let Some(path) = &options.metrics {
+        let now = std::time::SystemTime::now();
+        report::metrics::write(path, &report::metrics::tune::tune(&doc, now))?;
+    }
     Ok(doc.exit_code())
 }
 

@@ -23,6 +23,8 @@ pub struct TuneOptions {
     pub apply: bool,
     pub json: Option<PathBuf>,
     pub svg: Option<PathBuf>,
+    /// `--metrics`: the Prometheus textfile to write.
+    pub metrics: Option<PathBuf>,
     pub passthrough: Vec<String>,
 }
 
@@ -70,7 +72,7 @@ impl TryFrom<&TuneArgs> for TuneOptions {
                 "{flag} after --: tune sets it for every trial; use --batch-sizes, --size, --audio or --image"
             ));
         }
-        outputs_writable(&a.json, &a.svg)?;
+        outputs_writable(&[("--json", &a.json), ("--svg", &a.svg), ("--metrics", &a.metrics)])?;
         Ok(TuneOptions {
             python: a.python.clone(),
             audio: a.audio.clone(),
@@ -85,6 +87,7 @@ impl TryFrom<&TuneArgs> for TuneOptions {
             apply: a.apply,
             json: a.json.clone(),
             svg: a.svg.clone(),
+            metrics: a.metrics.clone(),
             passthrough: a.passthrough.clone(),
         })
     }
@@ -100,8 +103,8 @@ pub fn owned_flag<'a>(passthrough: &'a [String], owned: &[&str]) -> Option<&'a S
 }
 
 /// `--json` and `--svg` name a file in a folder that exists, else the usage error saying so.
-pub fn outputs_writable(json: &Option<PathBuf>, svg: &Option<PathBuf>) -> Result<(), String> {
-    for (flag, file) in [("--json", json), ("--svg", svg)] {
+pub fn outputs_writable(files: &[(&str, &Option<PathBuf>)]) -> Result<(), String> {
+    for &(flag, file) in files {
         let folder = file.as_deref().and_then(|f| f.parent());
         if let Some(folder) = folder.filter(|f| !f.as_os_str().is_empty() && !f.is_dir()) {
             return Err(format!(

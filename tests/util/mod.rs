@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fake_torch;
+pub mod prom;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,76 @@
+//! The versions and devices doctor found, as plain fields of the report (`platform` in
+//! `--json`): torch's build, whether CUDA worked, the driver and each GPU's name, and why NVML
+//! could not be read. The checks say the same in words; these are for machines (metrics).
+
+use super::gathered::{BuildView, Gathered};
+use crate::gpu::NvmlFailure;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Platform {
+    /// Its `source` is `import torch` or the path of the `torch/version.py` it was read from.
+    pub torch: Option<BuildView>,
+    /// What `torch.cuda.is_available()` returned; `None` when the probe gave no answer.
+    pub cuda_available: Option<bool>,
+    /// From NVML or the replayed snapshot (`gpu_source` says which).
+    pub driver: Option<Driver>,
+    pub gpus: Vec<Gpu>,
+    /// Whether an NVIDIA GPU is here: NVML lists one, or the kernel does (`/sys/class/drm`),
+    /// so a broken driver still counts as a GPU node.
+    #[serde(default)]
+    pub nvidia_gpu_seen: bool,
+    /// Why NVML could not be read: `no_library`, `driver_not_loaded`, `no_permission`,
+    /// `version_mismatch` (library and kernel module of different versions) or `other`.
+    pub nvml_failure: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    pub version: String,
+    /// The newest CUDA the driver supports.
+    pub cuda: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gpu {
+    pub index: u32,
+    pub name: String,
+    /// None where NVML did not report it (never a 0 it did not read).
+    pub memory_total_bytes: Option<u64>,
+}
+
+pub fn of(g: &Gathered) -> Platform {
+    let snapshot = g.gpu.snapshot();
+    Platform {
+        torch: g.torch_build(),
+        cuda_available: g.cuda_probe().and_then(|c| c.is_available),
+        driver: snapshot.map(|s| Driver {
+            version: s.driver_version.clone(),
+            cuda: s.cuda_driver.map(|v| v.to_string()),
+        }),
+        gpus: snapshot.map_or_else(Vec::new, |s| {
+            s.gpus
+                .iter()
+                .map(|gpu| Gpu {
+                    index: gpu.index,
+                    name: gpu.name.clone(),
+                    memory_total_bytes: gpu.memory_total,
+                })
+                .collect()
+        }),
+        nvidia_gpu_seen: g.nvidia_gpu_seen().is_some(),
+        nvml_failure: match &g.gpu {
+            crate::gpu::snapshot::GpuView::Unavailable(why) => Some(
+                match why.failure {
+                    NvmlFailure::NoLibrary => "no_library",
+                    NvmlFailure::DriverNotLoaded => "driver_not_loaded",
+                    NvmlFailure::NoPermission => "no_permission",
+                    NvmlFailure::VersionMismatch => "version_mismatch",
+                    NvmlFailure::Other => "other",
+                }
+                .into(),
+            ),
+            _ => None,
+        },
+    }
+}

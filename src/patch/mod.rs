@@ -16,6 +16,7 @@ pub mod journal;
 pub mod judge;
 pub mod lock;
 pub mod matcher;
+pub mod mover;
 pub mod options;
 pub mod outcome;
 pub mod outline;

@@ -34,6 +34,7 @@ pub mod source;
 pub mod template;
 pub mod validate;
 pub mod verify;
+pub mod wheels;
 pub mod write;
 
 pub use error::PatchError;

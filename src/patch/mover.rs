@@ -94,7 +94,7 @@ fn methods_named<'a>(class: &'a str, name: &'a str) -> impl Iterator<Item = (Str
             let mut names = params.split([',', ')']).map(str::trim);
             (names.next()? == "self").then_some(())?;
             let param = names.next()?.split(['=', ':']).next()?.trim().to_string();
-            (!param.is_empty()).then(|| (param, start))
+            (!param.is_empty()).then_some((param, start))
         })
         .map(move |(param, start)| (param, block(class, start)))
 }

@@ -224,7 +224,7 @@ fn a_drifted_environment_and_damaged_weights_fail_with_fixes_in_the_table() {
         "fix: sadfix patch --compat --site-packages --python",
         "checkpoints/SadTalker_V0.0.2_256.safetensors: truncated",
         "checkpoints/mapping_00109-model.pth.tar: zero bytes",
-        "fix: sudo apt-get install -y ffmpeg",
+        "apt-get install -y ffmpeg",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

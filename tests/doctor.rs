@@ -404,7 +404,10 @@ fn a_cuda_build_without_a_driver_fails_with_torchs_reason_and_the_fix() {
     // In a container (as CI runs) the host must pass the GPU in; on bare Linux, the driver.
     let fix = cuda.fix.as_deref().unwrap();
     if cuda.evidence.iter().any(|e| e.starts_with("container: ")) {
-        assert!(fix.contains("`--gpus all`") && !fix.contains("..."), "{fix}");
+        assert!(
+            fix.contains("`--gpus all`") && !fix.contains("..."),
+            "{fix}"
+        );
     } else {
         assert!(fix.contains("reboot") || fix.contains("--cpu"), "{fix}");
     }

@@ -214,13 +214,28 @@ fn with_install_fix(check: Check, g: &Gathered, packages: &[&str]) -> Check {
     };
     let python = g.python_cmd();
     let mut specs: Vec<String> = packages.iter().map(|p| p.to_string()).collect();
+    let mut check = check;
     // torchvision pairs with the installed torch: `torch==X` (no local tag, so the installed
-    // CUDA build satisfies it) keeps torch and lets pip pick the matching torchvision.
-    if packages.contains(&"torchvision") {
-        if let Some(torch) = g.package("torch") {
+    // CUDA build satisfies it) keeps torch and lets pip pick the matching torchvision. Without
+    // torch, both come from the index torch.build names for the driver.
+    match g.package("torch") {
+        Some(torch) if packages.contains(&"torchvision") => {
             let public = torch.split('+').next().unwrap_or(torch);
             specs.insert(0, format!("torch=={public}"));
         }
+        None => {
+            specs.retain(|s| s != "torchvision");
+            if packages.contains(&"torchvision") {
+                check =
+                    check.evidence("torchvision: install it together with torch (see torch.build)");
+            }
+            if packages.contains(&"basicsr") {
+                check = check.evidence(
+                    "basicsr builds against torch: install torch first (see torch.build)",
+                );
+            }
+        }
+        _ => {}
     }
     let refs: Vec<&str> = specs.iter().map(String::as_str).collect();
     let (command, none) = wheels::install_command(&python, py, &refs);

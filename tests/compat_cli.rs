@@ -332,3 +332,74 @@ fn doctor_gives_the_pip_commands_no_code_fix_replaces() {
         .unwrap()
         .starts_with("sadfix patch --compat"));
 }
+
+#[test]
+fn the_scan_table_fits_the_terminal_width_and_names_kinds_by_their_flag() {
+    let w = world("packages-new");
+    for (columns, limit) in [(None, 120), (Some("100"), 100)] {
+        let mut cmd = run(&w, &["scan"]);
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        let table = String::from_utf8(out).unwrap();
+        let widest = table.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= limit, "{widest} > {limit}:\n{table}");
+        assert!(table.contains("site-packages/basicsr/"), "{table}");
+        assert!(
+            !table.contains(&w.packages.display().to_string()),
+            "{table}"
+        );
+    }
+    let out = run(&w, &["scan", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: ScanDocument = serde_json::from_slice(&out).unwrap();
+    let offload: Vec<SiteKind> = doc
+        .sites
+        .iter()
+        .filter(|s| s.family == "offload-frames")
+        .map(|s| s.kind)
+        .collect();
+    assert!(!offload.is_empty());
+    assert!(
+        offload.iter().all(|k| *k == SiteKind::OffloadFrames),
+        "{offload:?}"
+    );
+}
+
+#[test]
+fn compat_lists_only_its_own_sites_unless_verbose() {
+    let w = world("packages-new");
+    let quiet = run(&w, &["patch", "--compat", "--dry-run"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&quiet.get_output().stderr).into_owned();
+    assert!(!stderr.contains("not edited inference.py"), "{stderr}");
+    assert!(!stderr.contains(" device "), "{stderr}");
+    let verbose = run(&w, &["patch", "--compat", "--dry-run", "--verbose"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&verbose.get_output().stderr).into_owned();
+    assert!(stderr.contains("batch size"), "{stderr}");
+}
+
+#[test]
+fn a_python_without_any_gated_package_is_named_in_a_warning() {
+    let w = world("packages-new");
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(&w, &["patch", "--compat", "--dry-run"])
+        .env("PYTHONPATH", empty.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("warning: none of the packages the compat fixes depend on"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --python"), "{stderr}");
+    assert!(stderr.contains(&python().display().to_string()), "{stderr}");
+}

@@ -10,7 +10,29 @@ use sadfix::patch::outcome::{PatchDocument, ScanDocument};
 use sadfix::patch::{Action, SiteKind};
 use std::fs;
 use std::path::Path;
-use util::{copy_fixture, fake_torch, fixtures, sadfix};
+use std::path::PathBuf;
+use util::{copy_fixture, copy_tree, fake_torch, fixtures, sadfix};
+
+/// An unmodified upstream tree: the standalone clone with the 3D face model of `src/face3d/`.
+fn upstream() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = copy_fixture("installs/standalone");
+    copy_tree(&fixtures().join("device/face3d"), &root);
+    (tmp, root)
+}
+
+/// `sadfix patch --force-gpu --json` on `root`, read back.
+fn force_gpu(root: &Path) -> PatchDocument {
+    let out = sadfix(root)
+        .args(["patch", "--force-gpu", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
+}
 
 fn json<T: serde::de::DeserializeOwned>(out: &[u8]) -> T {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
@@ -43,7 +65,7 @@ fn doctor_json(root: &Path, mode: &str) -> DoctorReport {
 
 #[test]
 fn upstream_bfm_model_is_listed_as_report_only_because_its_to_moves_it() {
-    let (_tmp, root) = copy_fixture("installs/upstream");
+    let (_tmp, root) = upstream();
     assert_eq!(
         device_sites(&root),
         vec![
@@ -60,7 +82,7 @@ fn upstream_bfm_model_is_listed_as_report_only_because_its_to_moves_it() {
 
 #[test]
 fn unmodified_upstream_with_working_cuda_gets_no_device_fail() {
-    let (_tmp, root) = copy_fixture("installs/upstream");
+    let (_tmp, root) = upstream();
     let report = doctor_json(&root, "cuda");
     let check = report.check("code.device_selection").unwrap();
     assert_eq!(check.status, Status::Warn, "{check:?}");
@@ -71,7 +93,7 @@ fn unmodified_upstream_with_working_cuda_gets_no_device_fail() {
 
 #[test]
 fn force_gpu_on_upstream_rewrites_only_the_cuda_checks() {
-    let (_tmp, root) = copy_fixture("installs/upstream");
+    let (_tmp, root) = upstream();
     let bfm = root.join("src/face3d/models/bfm.py");
     let before = fs::read(&bfm).unwrap();
     let out = sadfix(&root)
@@ -95,8 +117,8 @@ fn force_gpu_on_upstream_rewrites_only_the_cuda_checks() {
 }
 
 /// A tree whose arguments object is sadtalker-z's `SadTalkerArgs`.
-fn aiy_install() -> (tempfile::TempDir, std::path::PathBuf) {
-    let (tmp, root) = copy_fixture("installs/upstream");
+fn aiy_install() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = upstream();
     fs::copy(fixtures().join("device/aiy.py"), root.join("aiy.py")).unwrap();
     (tmp, root)
 }

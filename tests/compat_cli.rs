@@ -50,6 +50,16 @@ fn run(w: &World, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
+fn scan_json(w: &World) -> ScanDocument {
+    let out = run(w, &["scan", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 fn bytes_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -72,13 +82,7 @@ fn bytes_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn scan_lists_each_breakage_with_its_gate() {
     let w = world("packages-new");
-    let out = run(&w, &["scan", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc: ScanDocument = serde_json::from_slice(&out).unwrap();
+    let doc = scan_json(&w);
     let needed: Vec<(String, String)> = doc
         .sites
         .iter()
@@ -351,13 +355,7 @@ fn the_scan_table_fits_the_terminal_width_and_names_kinds_by_their_flag() {
             "{table}"
         );
     }
-    let out = run(&w, &["scan", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc: ScanDocument = serde_json::from_slice(&out).unwrap();
+    let doc = scan_json(&w);
     let offload: Vec<SiteKind> = doc
         .sites
         .iter()

@@ -96,16 +96,7 @@ fn force_gpu_on_upstream_rewrites_only_the_cuda_checks() {
     let (_tmp, root) = upstream();
     let bfm = root.join("src/face3d/models/bfm.py");
     let before = fs::read(&bfm).unwrap();
-    let out = sadfix(&root)
-        .args(["patch", "--force-gpu", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: PatchDocument = json(&out.stdout);
+    let doc = force_gpu(&root);
     let mut changed: Vec<String> = doc
         .changed
         .iter()
@@ -140,15 +131,7 @@ fn an_arguments_object_hard_wired_to_the_cpu_is_still_a_fail() {
 #[test]
 fn force_gpu_rewrites_the_hard_wired_arguments_object() {
     let (_tmp, root) = aiy_install();
-    let out = sadfix(&root)
-        .args(["patch", "--force-gpu", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    force_gpu(&root);
     let aiy = fs::read_to_string(root.join("aiy.py")).unwrap();
     assert!(aiy.contains("self.device = 'cuda'"), "{aiy}");
     assert!(aiy.contains("self.batch_size = 2"), "{aiy}");

@@ -319,6 +319,9 @@ fn fix_commands_run_as_printed_from_outside_an_install_whose_path_has_a_space() 
     let root = tmp.path().join("My Installs/SadTalker");
     util::copy_tree(&fixtures().join("doctor/healthy/SadTalker"), &root);
     std::fs::remove_file(root.join("gfpgan/weights/GFPGANv1.4.pth")).unwrap();
+    // A clone has upstream's download script; the fix is a command only where it exists.
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    std::fs::write(root.join("scripts/download_models.sh"), "").unwrap();
     let python_dir = tmp.path().join("My Python");
     std::fs::create_dir_all(&python_dir).unwrap();
     let python_link = python_dir.join("python3");

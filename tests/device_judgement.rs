@@ -81,6 +81,23 @@ fn upstream_bfm_model_is_listed_as_report_only_because_its_to_moves_it() {
 }
 
 #[test]
+fn the_report_only_note_names_where_the_caller_moves_the_model() {
+    let (_tmp, root) = upstream();
+    let out = sadfix(&root).args(["scan", "--json"]).output().unwrap();
+    let doc: ScanDocument = json(&out.stdout);
+    let bfm = doc
+        .sites
+        .iter()
+        .find(|s| s.file == Path::new("src/face3d/models/bfm.py"))
+        .unwrap();
+    assert!(
+        bfm.note
+            .ends_with("(ParametricFaceModel is moved at src/face3d/models/facerecon_model.py:17)"),
+        "{bfm:?}"
+    );
+}
+
+#[test]
 fn unmodified_upstream_with_working_cuda_gets_no_device_fail() {
     let (_tmp, root) = upstream();
     let report = doctor_json(&root, "cuda");

@@ -6,6 +6,80 @@
 //! Read from the text by indentation, not from the tree, so a partial parse (which keeps only
 //! the header line of an enclosing class) judges a site exactly as a whole-file parse does.
 
+use super::site::Site;
+use regex::Regex;
+use std::path::{Path, PathBuf};
+
+/// The recipe whose sites are such starting values.
+pub const RECIPE: &str = "device-cpu-moved-by-to";
+
+/// Name, in each such site's note, where the install moves an instance of its class with
+/// `.to(...)` (`self.facemodel = ParametricFaceModel(...)` then `self.facemodel.to(...)`), or
+/// that nothing does. Only the files holding an instance of the class are looked at twice.
+pub fn name_callers(root: &Path, files: &[PathBuf], sites: &mut [Site]) {
+    if !sites.iter().any(|s| s.recipe.as_deref() == Some(RECIPE)) {
+        return;
+    }
+    let texts: Vec<(PathBuf, String)> = files
+        .iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(f).ok()?;
+            let rel = f.strip_prefix(root).unwrap_or(f).to_path_buf();
+            Some((rel, text))
+        })
+        .collect();
+    for site in sites
+        .iter_mut()
+        .filter(|s| s.recipe.as_deref() == Some(RECIPE))
+    {
+        let Some(class) = texts
+            .iter()
+            .find(|(rel, _)| *rel == site.file)
+            .and_then(|(_, text)| class_at_line(text, site.line))
+        else {
+            continue;
+        };
+        let found = texts.iter().find_map(|(rel, text)| {
+            moved_in(text, &class).map(|line| format!("{}:{line}", rel.display()))
+        });
+        site.note.push_str(&match found {
+            Some(at) => format!(" ({class} is moved at {at})"),
+            None => format!(" (no code in the install moves a {class} with .to(...))"),
+        });
+    }
+}
+
+/// The name of the class enclosing 1-based `line`.
+fn class_at_line(text: &str, line: usize) -> Option<String> {
+    let at: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let class = enclosing_class(text, at)?;
+    let name = class.trim_start().strip_prefix("class ")?;
+    let name: String = name
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The 1-based line where an instance of `class` made in `text` is moved with `.to(`.
+fn moved_in(text: &str, class: &str) -> Option<usize> {
+    let made = Regex::new(&format!(
+        r"(?m)^\s*([\w.]+)\s*=\s*(?:[\w.]+\.)?{}\s*\(",
+        regex::escape(class)
+    ))
+    .ok()?;
+    let line = made.captures_iter(text).find_map(|c| {
+        let target = format!("{}.to(", &c[1]);
+        let at = text.find(&target)?;
+        Some(text[..at].matches('\n').count() + 1)
+    });
+    line
+}
+
 /// `target` (e.g. `self.device`), assigned at byte `at`, sits in a class whose method
 /// `to(self, <p>)` assigns `self.<attr> = <p>`.
 pub fn reassigned_by_to(text: &str, at: usize, target: &str) -> bool {
@@ -137,6 +211,17 @@ mod tests {
         let crlf = BFM.replace('\n', "\r\n");
         let at = crlf.find("self.device = 'cpu'").unwrap();
         assert!(reassigned_by_to(&crlf, at, "self.device"));
+    }
+
+    #[test]
+    fn the_caller_that_moves_an_instance_is_found() {
+        let caller = "class FaceReconModel:\n    def __init__(self, device):\n        self.facemodel = bfm.ParametricFaceModel(\n            bfm_folder='./BFM')\n\n    def forward(self):\n        self.facemodel.to(self.device)\n";
+        assert_eq!(moved_in(caller, "ParametricFaceModel"), Some(7));
+        assert_eq!(moved_in(caller, "Other"), None);
+        assert_eq!(
+            class_at_line(BFM, 3).as_deref(),
+            Some("ParametricFaceModel")
+        );
     }
 
     #[test]

@@ -60,9 +60,12 @@ pub fn init_cause(g: &Gathered) -> Option<InitCause> {
                 ));
                 reboot(system)
             };
+            let short = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
             InitCause {
                 summary: format!(
-                    "the NVIDIA library ({library}) and the loaded kernel module ({module}) are different driver versions: the driver was updated without a reboot"
+                    "the NVIDIA library and the loaded kernel module are different driver versions (library {}, kernel module {}): the driver was updated without a reboot",
+                    short(&access.nvml_library),
+                    short(&access.kernel_module)
                 ),
                 evidence,
                 fix: Some(fix),

@@ -4,7 +4,6 @@
 
 use super::admin::{as_root, container_fix, load_module, reboot};
 use crate::doctor::gathered::Gathered;
-use crate::doctor::telemetry::GpuView;
 use crate::gpu::NvmlFailure;
 
 /// What NVML's init error means here.
@@ -17,17 +16,12 @@ pub struct InitCause {
 /// The failure NVML named when it loaded but did not initialise; `None` when it initialised,
 /// was replayed, or the library was not there at all.
 pub fn failure(g: &Gathered) -> Option<NvmlFailure> {
-    match &g.gpu {
-        GpuView::Unavailable(why) => Some(why.failure).filter(|f| {
-            matches!(
-                f,
-                NvmlFailure::VersionMismatch
-                    | NvmlFailure::DriverNotLoaded
-                    | NvmlFailure::NoPermission
-            )
-        }),
-        _ => None,
-    }
+    g.nvml_unavailable().map(|why| why.failure).filter(|f| {
+        matches!(
+            f,
+            NvmlFailure::VersionMismatch | NvmlFailure::DriverNotLoaded | NvmlFailure::NoPermission
+        )
+    })
 }
 
 /// The cause and fix of NVML's init error, if it named one of the three.

@@ -152,6 +152,9 @@ pub struct PatchArgs {
     /// Print what changed as JSON instead of a diff.
     #[arg(long)]
     pub json: bool,
+    /// Also list the sites the flags given are not about (device and batch-size sites under --compat).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -134,7 +134,7 @@ fn sites(world: &World, installed: &Installed) -> Vec<Site> {
     if let Some(outside) = site_packages::plan(&PatchOptions::NONE, installed).unwrap() {
         sites.extend(outside.plan.sites);
     }
-    sites.retain(|s| s.kind == SiteKind::Compat);
+    sites.retain(|s| matches!(s.kind, SiteKind::Compat | SiteKind::OffloadFrames));
     sites
 }
 

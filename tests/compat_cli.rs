@@ -50,6 +50,16 @@ fn run(w: &World, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
+fn scan_json(w: &World) -> ScanDocument {
+    let out = run(w, &["scan", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 fn bytes_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -72,13 +82,7 @@ fn bytes_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn scan_lists_each_breakage_with_its_gate() {
     let w = world("packages-new");
-    let out = run(&w, &["scan", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc: ScanDocument = serde_json::from_slice(&out).unwrap();
+    let doc = scan_json(&w);
     let needed: Vec<(String, String)> = doc
         .sites
         .iter()
@@ -331,4 +335,69 @@ fn doctor_gives_the_pip_commands_no_code_fix_replaces() {
         .as_deref()
         .unwrap()
         .starts_with("sadfix patch --compat"));
+}
+
+#[test]
+fn the_scan_table_fits_the_terminal_width_and_names_kinds_by_their_flag() {
+    let w = world("packages-new");
+    for (columns, limit) in [(None, 120), (Some("100"), 100)] {
+        let mut cmd = run(&w, &["scan"]);
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        let table = String::from_utf8(out).unwrap();
+        let widest = table.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= limit, "{widest} > {limit}:\n{table}");
+        assert!(table.contains("site-packages/basicsr/"), "{table}");
+        assert!(
+            !table.contains(&w.packages.display().to_string()),
+            "{table}"
+        );
+    }
+    let doc = scan_json(&w);
+    let offload: Vec<SiteKind> = doc
+        .sites
+        .iter()
+        .filter(|s| s.family == "offload-frames")
+        .map(|s| s.kind)
+        .collect();
+    assert!(!offload.is_empty());
+    assert!(
+        offload.iter().all(|k| *k == SiteKind::OffloadFrames),
+        "{offload:?}"
+    );
+}
+
+#[test]
+fn compat_lists_only_its_own_sites_unless_verbose() {
+    let w = world("packages-new");
+    let quiet = run(&w, &["patch", "--compat", "--dry-run"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&quiet.get_output().stderr).into_owned();
+    assert!(!stderr.contains("not edited inference.py"), "{stderr}");
+    assert!(!stderr.contains(" device "), "{stderr}");
+    let verbose = run(&w, &["patch", "--compat", "--dry-run", "--verbose"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&verbose.get_output().stderr).into_owned();
+    assert!(stderr.contains("batch size"), "{stderr}");
+}
+
+#[test]
+fn a_python_without_any_gated_package_is_named_in_a_warning() {
+    let w = world("packages-new");
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(&w, &["patch", "--compat", "--dry-run"])
+        .env("PYTHONPATH", empty.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("warning: none of the packages the compat fixes depend on"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --python"), "{stderr}");
+    assert!(stderr.contains(&python().display().to_string()), "{stderr}");
 }

@@ -224,7 +224,7 @@ fn a_drifted_environment_and_damaged_weights_fail_with_fixes_in_the_table() {
         "fix: sadfix patch --compat --site-packages --python",
         "checkpoints/SadTalker_V0.0.2_256.safetensors: truncated",
         "checkpoints/mapping_00109-model.pth.tar: zero bytes",
-        "fix: sudo apt-get install -y ffmpeg",
+        "apt-get install -y ffmpeg",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
@@ -319,6 +319,9 @@ fn fix_commands_run_as_printed_from_outside_an_install_whose_path_has_a_space() 
     let root = tmp.path().join("My Installs/SadTalker");
     util::copy_tree(&fixtures().join("doctor/healthy/SadTalker"), &root);
     std::fs::remove_file(root.join("gfpgan/weights/GFPGANv1.4.pth")).unwrap();
+    // A clone has upstream's download script; the fix is a command only where it exists.
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    std::fs::write(root.join("scripts/download_models.sh"), "").unwrap();
     let python_dir = tmp.path().join("My Python");
     std::fs::create_dir_all(&python_dir).unwrap();
     let python_link = python_dir.join("python3");
@@ -404,8 +407,62 @@ fn a_cuda_build_without_a_driver_fails_with_torchs_reason_and_the_fix() {
     // In a container (as CI runs) the host must pass the GPU in; on bare Linux, the driver.
     let fix = cuda.fix.as_deref().unwrap();
     if cuda.evidence.iter().any(|e| e.starts_with("container: ")) {
-        assert!(fix.contains("docker run --gpus all"), "{fix}");
+        assert!(
+            fix.contains("`--gpus all`") && !fix.contains("..."),
+            "{fix}"
+        );
     } else {
         assert!(fix.contains("reboot") || fix.contains("--cpu"), "{fix}");
     }
+}
+
+/// The drifted package set with torchvision `version` and, when `shim`, the one-line
+/// `functional_tensor` module users add back; returns the directory to put on PYTHONPATH.
+fn torchvision_set(tmp: &Path, version: &str, shim: bool) -> PathBuf {
+    let set = tmp.join("packages");
+    util::copy_tree(&fixtures().join("fake_torch/packages-drifted"), &set);
+    std::fs::remove_dir_all(set.join("torchvision-0.17.1.dist-info")).unwrap();
+    let info = set.join(format!("torchvision-{version}.dist-info"));
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        format!(
+            "Metadata-Version: 2.1\nName: torchvision\nVersion: {version}\nSummary: TEST DOUBLE\n"
+        ),
+    )
+    .unwrap();
+    if shim {
+        std::fs::write(
+            set.join("torchvision/transforms/functional_tensor.py"),
+            "from torchvision.transforms._functional_tensor import *  # noqa\n",
+        )
+        .unwrap();
+    }
+    set
+}
+
+fn basicsr_check(shim: bool) -> sadfix::doctor::check::Check {
+    let (_tmp, root) = copy_fixture("doctor/healthy");
+    let set = torchvision_set(_tmp.path(), "0.29.2", shim);
+    let mut cmd = doctor(&root.join("SadTalker"), "cuda", "packages-pinned");
+    cmd.env(
+        "PYTHONPATH",
+        format!(
+            "{}:{}",
+            fixtures().join("fake_torch").display(),
+            set.display()
+        ),
+    );
+    let report = json_report(&mut cmd, 1);
+    report.check("packages.basicsr").unwrap().clone()
+}
+
+#[test]
+fn basicsr_is_judged_by_whether_the_module_it_imports_is_there_not_by_version() {
+    let provided = basicsr_check(true);
+    assert_eq!(provided.status, Status::Ok, "{provided:?}");
+    assert!(provided.summary.contains("import works"), "{provided:?}");
+    let missing = basicsr_check(false);
+    assert_eq!(missing.status, Status::Fail, "{missing:?}");
+    assert!(missing.summary.contains("0.29.2"), "{missing:?}");
 }

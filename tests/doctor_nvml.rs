@@ -153,11 +153,13 @@ fn a_cuda_build_in_a_container_without_the_gpu_says_to_start_it_with_one() {
         "{cuda:?}"
     );
     assert!(has(cuda, "container=podman"), "{cuda:?}");
-    assert!(cuda
-        .fix
-        .as_deref()
-        .unwrap()
-        .contains("docker run --gpus all"));
+    // No image is known here: the host-side flag as a sentence, never a command with dots.
+    let fix = cuda.fix.as_deref().unwrap();
+    assert!(
+        fix.contains("add `--gpus all` to the `docker run`"),
+        "{fix}"
+    );
+    assert!(!fix.contains("..."), "{fix}");
 }
 
 #[test]
@@ -295,4 +297,65 @@ fn a_working_cuda_build_costs_no_extra_question_and_reads_the_stub_as_nvml() {
             "{call} not called: {calls:?}"
         );
     }
+}
+
+/// The stub installed as a driver package installs NVML: a versioned file and the `.so.1` link.
+fn versioned_stub(version: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let file = format!("libnvidia-ml.so.{version}");
+    std::fs::copy(
+        nvml_stub::dir(Variant::Current).join("libnvidia-ml.so.1"),
+        dir.path().join(&file),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&file, dir.path().join("libnvidia-ml.so.1")).unwrap();
+    dir
+}
+
+#[test]
+fn a_driver_updated_without_a_reboot_is_a_cause_with_the_library_version_and_a_fix() {
+    let lib = versioned_stub("550.90.07");
+    let path = lib.path().display().to_string();
+    let env = [
+        ("NVML_STUB_INIT", "lib_rm_mismatch"),
+        ("LD_LIBRARY_PATH", path.as_str()),
+    ];
+    let (report, _) = doctor("no-driver", Variant::Current, &env);
+    let driver = check(&report, "gpu.driver");
+    assert_eq!(driver.status, Status::Fail, "{driver:?}");
+    assert!(
+        driver.summary.contains("550.90.07") && driver.summary.contains("without a reboot"),
+        "{driver:?}"
+    );
+    // A reboot: of this machine, or (this test may run in a container) of the host.
+    assert!(
+        driver.fix.as_deref().is_some_and(|f| f.contains("reboot")),
+        "{driver:?}"
+    );
+    assert!(driver
+        .evidence
+        .iter()
+        .any(|e| e.contains("NVML library (loader): 550.90.07")));
+    let vendor = check(&report, "gpu.vendor");
+    assert!(!vendor.summary.contains("no GPU found"), "{vendor:?}");
+    let cuda = check(&report, "cuda.available");
+    assert!(cuda.summary.contains("without a reboot"), "{cuda:?}");
+}
+
+#[test]
+fn a_driver_whose_module_is_not_loaded_gets_modprobe() {
+    let env = [("NVML_STUB_INIT", "driver_not_loaded")];
+    let (report, _) = doctor("no-driver", Variant::Current, &env);
+    let driver = check(&report, "gpu.driver");
+    assert_eq!(driver.status, Status::Fail, "{driver:?}");
+    assert!(
+        driver
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.ends_with("modprobe nvidia") || f.contains("--gpus all")),
+        "{driver:?}"
+    );
+    assert!(!check(&report, "gpu.vendor")
+        .summary
+        .contains("no GPU found"));
 }

@@ -92,6 +92,14 @@ impl Gathered {
             .map(|v| (v, "torch's message"))
     }
 
+    /// Why NVML could not be used, when it could not (a replay or a snapshot is not that).
+    pub fn nvml_unavailable(&self) -> Option<&crate::gpu::Unavailable> {
+        match &self.gpu {
+            GpuView::Unavailable(why) => Some(why),
+            _ => None,
+        }
+    }
+
     /// Whether an NVIDIA GPU is known to be here: NVML sees one, or the kernel lists one.
     pub fn nvidia_gpu_seen(&self) -> Option<String> {
         if let Some(gpu) = self.gpu.snapshot().and_then(|s| s.gpus.first()) {

@@ -1,6 +1,7 @@
 # sadfix doctor probe: run by sadfix with the install's Python, in one of two modes.
 #   facts: interpreter, package versions (from metadata), torch build (torch/version.py, run on
-#          its own so CUDA is never initialised), basicsr's functional_tensor import line.
+#          its own so CUDA is never initialised), basicsr's functional_tensor import line, and
+#          whether the module it imports is there (found on disk, nothing imported).
 #   cuda:  import torch for real, then is_available(), devices, a tiny op on the GPU, timings;
 #          when CUDA is unavailable, torch's own reason (torch.cuda.init()'s exception).
 # It prints exactly one line "SADFIX-PROBE-JSON: {...}" on stdout; tracebacks go to stderr.
@@ -128,6 +129,43 @@ def basicsr_degradations():
     return {"path": path, "error": None, "lines": lines}
 
 
+# modules whose absence breaks an import SadTalker makes (basicsr 1.4.2's degradations.py)
+MODULES = ["torchvision.transforms.functional_tensor"]
+
+
+def module_found(dotted):
+    """Whether `import dotted` finds a module, looked up on disk from the top-level package's
+    directory (find_spec on a submodule would import its parents: torchvision, then torch).
+    None when the top-level package itself is not found."""
+    import importlib.machinery
+    import importlib.util
+    import os
+
+    head, _, rest = dotted.partition(".")
+    try:
+        spec = importlib.util.find_spec(head)
+    except Exception:
+        return None
+    if spec is None:
+        return None
+    dirs = list(spec.submodule_search_locations or [])
+    parts = rest.split(".") if rest else []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        found = []
+        for where in dirs:
+            package = os.path.join(where, part)
+            if os.path.isfile(os.path.join(package, "__init__.py")):
+                found.append(package)
+            elif last and any(os.path.isfile(os.path.join(where, part + suffix))
+                              for suffix in importlib.machinery.all_suffixes()):
+                return True
+        if not found:
+            return False
+        dirs = found
+    return True
+
+
 def facts():
     import platform
 
@@ -147,6 +185,7 @@ def facts():
         "torch_build_error": build_error,
         "basicsr_degradations": basicsr_degradations(),
         "package_dirs": {name: package_dir(name) for name in PACKAGE_DIRS},
+        "modules": {name: module_found(name) for name in MODULES},
         "elapsed_ms": ms(start),
     })
 

@@ -26,6 +26,10 @@ pub struct FactsProbe {
     /// Where some import packages live (`find_spec`, which runs no `__init__`).
     #[serde(default)]
     pub package_dirs: BTreeMap<String, Option<String>>,
+    /// Whether a module an import SadTalker makes needs is there (found on disk, its package's
+    /// `__init__` not run); `None` when its top-level package is not found.
+    #[serde(default)]
+    pub modules: BTreeMap<String, Option<bool>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -2,6 +2,8 @@
 //! the loader path (a stub `libnvidia-ml` shadowing the real one), CUDA environment variables,
 //! non-NVIDIA GPUs, and cores, RAM and load. Inputs are injectable so tests can simulate WSL.
 
+pub mod access;
+
 use std::path::{Path, PathBuf};
 
 /// Where system facts are read from: an environment lookup and a filesystem root (`/` for real).
@@ -92,6 +94,8 @@ pub struct SystemFacts {
     /// `ID` and `ID_LIKE` of `/etc/os-release` (`ubuntu`, `debian`, ...), for the install command.
     pub os_ids: Vec<String>,
     pub resources: Resources,
+    /// Root or not, the device nodes' group, the driver versions, the apt components.
+    pub access: access::Access,
 }
 
 /// Read the system facts (resources are filled in separately by `resources()`).
@@ -125,7 +129,6 @@ pub fn gather(inputs: &SystemInputs) -> SystemFacts {
         wsl,
         wsl_lib_exists: inputs.path(WSL_LIB).is_dir(),
         wsl_lib_on_loader_path,
-        nvml_libraries,
         ld_library_path: inputs.var("LD_LIBRARY_PATH").unwrap_or_default(),
         env: CudaEnv {
             visible_devices: inputs.var("CUDA_VISIBLE_DEVICES"),
@@ -137,6 +140,8 @@ pub fn gather(inputs: &SystemInputs) -> SystemFacts {
         container: container_signs(inputs),
         os_ids: os_ids(inputs),
         resources: Resources::default(),
+        access: access::gather(inputs, nvml_libraries.first().map(PathBuf::as_path)),
+        nvml_libraries,
     }
 }
 

@@ -2,6 +2,8 @@
 //! help, facts section 6.10), asked for its version under a deadline.
 
 use super::check::{Area, Check, Status};
+use super::system::SystemFacts;
+use super::verdict::admin::tool_install;
 use crate::install::find_on_path;
 use crate::process::{run_bounded, Ending, DEFAULT_GRACE};
 use std::path::PathBuf;
@@ -57,7 +59,7 @@ pub fn probe_ffmpeg(path_var: &str, timeout: Duration) -> Ffmpeg {
 }
 
 /// `ffmpeg`: present and working.
-pub fn check_ffmpeg(ffmpeg: &Ffmpeg) -> Check {
+pub fn check_ffmpeg(ffmpeg: &Ffmpeg, system: &SystemFacts) -> Check {
     match ffmpeg {
         Ffmpeg::NotOnPath => Check::new(
             "ffmpeg",
@@ -66,7 +68,7 @@ pub fn check_ffmpeg(ffmpeg: &Ffmpeg) -> Check {
             "ffmpeg is not on PATH: SadTalker cannot write the video (FileNotFoundError ... .mp4)",
         )
         .evidence("imageio-ffmpeg's bundled binary is not used for the final mux")
-        .fix("sudo apt-get install -y ffmpeg"),
+        .fix(tool_install(system, "ffmpeg", false)),
         Ffmpeg::Found {
             path,
             version: Ok(version),
@@ -82,7 +84,7 @@ pub fn check_ffmpeg(ffmpeg: &Ffmpeg) -> Check {
             format!("ffmpeg at {} does not work", path.display()),
         )
         .evidence(why.clone())
-        .fix("sudo apt-get install --reinstall -y ffmpeg"),
+        .fix(tool_install(system, "ffmpeg", true)),
         Ffmpeg::Interrupted { path } => Check::new(
             "ffmpeg",
             Area::Tools,
@@ -101,13 +103,19 @@ mod tests {
     fn ffmpeg_is_found_and_its_version_read_or_reported_missing() {
         let empty = tempfile::tempdir().unwrap();
         let none = probe_ffmpeg(&empty.path().to_string_lossy(), Duration::from_secs(5));
-        assert_eq!(check_ffmpeg(&none).status, Status::Fail);
+        let debian = SystemFacts {
+            os_ids: vec!["debian".into()],
+            ..SystemFacts::default()
+        };
+        let check = check_ffmpeg(&none, &debian);
+        assert_eq!(check.status, Status::Fail);
+        assert_eq!(check.fix.as_deref(), Some("sudo apt-get install -y ffmpeg"));
         // The committed stand-in (fixtures/doctor/bin/ffmpeg) only answers -version.
         let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/doctor/bin");
-        let check = check_ffmpeg(&probe_ffmpeg(
-            &bin.to_string_lossy(),
-            Duration::from_secs(5),
-        ));
+        let check = check_ffmpeg(
+            &probe_ffmpeg(&bin.to_string_lossy(), Duration::from_secs(5)),
+            &debian,
+        );
         assert_eq!(check.status, Status::Ok);
         assert!(check
             .summary

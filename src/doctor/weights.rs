@@ -27,7 +27,24 @@ const GFPGAN: [&str; 4] = [
     "GFPGANv1.4.pth",
     "parsing_parsenet.pth",
 ];
-const DOWNLOAD_FIX: &str = "bash scripts/download_models.sh";
+const DOWNLOAD_SCRIPT: &str = "scripts/download_models.sh";
+
+/// The install's own download script where it has one (a clone does; a vendored or packaged
+/// copy often does not): then a command, else the same step as a sentence.
+fn download_fix(root: &Path) -> String {
+    if root.join(DOWNLOAD_SCRIPT).is_file() {
+        format!(
+            "cd {} && bash {DOWNLOAD_SCRIPT}",
+            super::shell::quote(&root.display().to_string())
+        )
+    } else {
+        format!(
+            "download the weights SadTalker's README lists (upstream's {DOWNLOAD_SCRIPT}, which this install lacks) into {}/checkpoints and {}/gfpgan/weights",
+            root.display(),
+            root.display()
+        )
+    }
+}
 
 fn describe(rel: &str, state: &FileState) -> Option<String> {
     match state {
@@ -70,10 +87,7 @@ pub fn check_checkpoints(root: &Path) -> Check {
             _ => problems.extend(describe(&rel, &state)),
         }
     }
-    let fix = format!(
-        "cd {} && {DOWNLOAD_FIX}",
-        super::shell::quote(&root.display().to_string())
-    );
+    let fix = download_fix(root);
     if present == 0 && !safetensors {
         return Check::new(
             "weights.checkpoints",
@@ -145,10 +159,7 @@ pub fn check_gfpgan(root: &Path) -> Check {
         "GFPGAN weights missing or damaged: --enhancer gfpgan downloads them at run time, which fails offline",
     )
     .evidence_all(problems)
-    .fix(format!(
-        "cd {} && {DOWNLOAD_FIX}",
-        super::shell::quote(&root.display().to_string())
-    ))
+    .fix(download_fix(root))
 }
 
 #[cfg(test)]
@@ -161,10 +172,14 @@ mod tests {
         std::fs::create_dir_all(tmp.path().join("checkpoints")).unwrap();
         let check = check_checkpoints(tmp.path());
         assert_eq!(check.status, Status::Fail);
-        assert!(check
+        // No download script in this install: the step as a sentence, not a command that fails.
+        assert!(check.fix.unwrap().starts_with("download the weights"));
+        assert_eq!(check_gfpgan(tmp.path()).status, Status::Warn);
+        std::fs::create_dir_all(tmp.path().join("scripts")).unwrap();
+        std::fs::write(tmp.path().join(DOWNLOAD_SCRIPT), "").unwrap();
+        assert!(check_checkpoints(tmp.path())
             .fix
             .unwrap()
             .ends_with("bash scripts/download_models.sh"));
-        assert_eq!(check_gfpgan(tmp.path()).status, Status::Warn);
     }
 }

@@ -92,6 +92,8 @@ pub struct RecipeMeta {
     pub option: Option<PatchOption>,
     pub listed: bool,
     pub gated: bool,
+    /// The packages its gates read.
+    pub gate_packages: Vec<String>,
     /// With `scope: site-packages`: the files it looks at, relative to site-packages.
     pub site_packages_files: Vec<String>,
 }
@@ -108,6 +110,7 @@ pub fn metadata() -> &'static [RecipeMeta] {
                 option: r.option.as_deref().and_then(PatchOption::parse),
                 listed: r.listed != Some(false),
                 gated: !r.gates.is_empty(),
+                gate_packages: r.gates.iter().map(|g| g.package.clone()).collect(),
                 site_packages_files: if r.scope.as_deref() == Some("site-packages") {
                     r.files
                 } else {

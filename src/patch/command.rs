@@ -65,14 +65,15 @@ pub fn scan(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<ExitCode> {
 pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> {
     let request = PatchRequest::from_args(args)?;
     let install = find_install(global)?;
-    let (options, mode, output, python) = match request {
+    let (options, mode, output, python, verbose) = match request {
         PatchRequest::Revert { force, output } => return revert_all(&install, force, output),
         PatchRequest::Change {
             options,
             mode,
             output,
             python,
-        } => (options, mode, output, python),
+            verbose,
+        } => (options, mode, output, python, verbose),
     };
     let (installed, why) = if options.compat {
         read_installed(&install, python.as_deref())
@@ -116,7 +117,7 @@ pub fn patch(global: &GlobalArgs, args: &PatchArgs) -> anyhow::Result<ExitCode> 
             diff.push_str(&report::patch::render_diff(shown, report::color_enabled()));
         }
         emit(&diff)?;
-        for line in report::patch::summary(&doc, &options) {
+        for line in report::patch::summary(&doc, &options, verbose) {
             report::note(&line);
         }
     }

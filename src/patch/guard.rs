@@ -2,6 +2,7 @@
 //! where the capture sits in the tree, what the file says elsewhere).
 
 use super::cuda_check;
+use super::mover;
 use super::source::Source;
 use regex::Regex;
 use serde::Deserialize;
@@ -23,6 +24,7 @@ pub struct RawGuard {
     pub repeated: Option<bool>,
     pub file_matches: Option<String>,
     pub cuda_check: Option<String>,
+    pub moved_by_to: Option<bool>,
 }
 
 /// A validated guard.
@@ -47,6 +49,10 @@ pub enum Guard {
     FileMatches(Regex),
     /// Where torch's CUDA check sits in the capture, however it is spelled (`cuda_check.rs`).
     CudaCheck(u32, CheckAt),
+    /// `true`: the capture assigns `self.<attr>` inside a class whose own `to(self, d)` sets
+    /// `self.<attr> = d`, the way a model object is moved to the run's device (bfm.py's
+    /// `ParametricFaceModel`). `false`: it does not.
+    MovedByTo(u32, bool),
 }
 
 /// `cuda_check:` values.
@@ -81,11 +87,12 @@ pub fn validate(
         raw.repeated.is_some(),
         raw.file_matches.is_some(),
         raw.cuda_check.is_some(),
+        raw.moved_by_to.is_some(),
     ];
     let count = tests.iter().filter(|t| **t).count();
     if count != 1 {
         errors.push(format!(
-            "a guard needs exactly one test (equals, matches, not_matches, inside, not_inside, not_inside_branch_of, has_child, lacks_child, repeated, file_matches, cuda_check); found {count}"
+            "a guard needs exactly one test (equals, matches, not_matches, inside, not_inside, not_inside_branch_of, has_child, lacks_child, repeated, file_matches, cuda_check, moved_by_to); found {count}"
         ));
         return Err(errors);
     }
@@ -135,6 +142,8 @@ pub fn validate(
             )]),
         }
         .map(|at| Guard::CudaCheck(c, at))
+    } else if let Some(moved) = raw.moved_by_to {
+        Ok(Guard::MovedByTo(c, moved))
     } else {
         Ok(Guard::Repeated(c, raw.repeated.unwrap_or(false)))
     }
@@ -160,7 +169,8 @@ impl Guard {
             | Guard::HasChild(c, _)
             | Guard::LacksChild(c, _)
             | Guard::Repeated(c, _)
-            | Guard::CudaCheck(c, _) => *c,
+            | Guard::CudaCheck(c, _)
+            | Guard::MovedByTo(c, _) => *c,
             Guard::FileMatches(_) => unreachable!("handled above"),
         };
         let Some(n) = node(c) else {
@@ -201,6 +211,13 @@ impl Guard {
                     CheckAt::Anywhere => cuda_check::contains_check(src, &sp, n),
                     CheckAt::Nowhere => !cuda_check::contains_check(src, &sp, n),
                 }
+            }
+            Guard::MovedByTo(_, moved) => {
+                let target = n
+                    .child_by_field_name("left")
+                    .map(|l| src.node_text(l))
+                    .unwrap_or(text);
+                mover::reassigned_by_to(&src.text, n.start_byte(), target) == *moved
             }
             Guard::FileMatches(_) => unreachable!("handled above"),
         }

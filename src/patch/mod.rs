@@ -16,6 +16,7 @@ pub mod journal;
 pub mod judge;
 pub mod lock;
 pub mod matcher;
+pub mod mover;
 pub mod options;
 pub mod outcome;
 pub mod outline;
@@ -33,6 +34,7 @@ pub mod source;
 pub mod template;
 pub mod validate;
 pub mod verify;
+pub mod wheels;
 pub mod write;
 
 pub use error::PatchError;

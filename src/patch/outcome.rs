@@ -55,6 +55,10 @@ pub struct CompatDocument {
     /// Why they could not be read (then no gated fix is applied).
     pub packages_unknown: Option<String>,
     pub pip: Vec<PipAdvice>,
+    /// Read, but none of the packages the gates look at is installed there: probably not the
+    /// Python SadTalker runs with. The warning, naming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrong_python: Option<String>,
 }
 
 impl CompatDocument {
@@ -63,8 +67,33 @@ impl CompatDocument {
             packages_from: installed.known().then(|| installed.source.clone()),
             packages_unknown: unknown,
             pip: advice(installed),
+            wrong_python: wrong_python(installed),
         })
     }
+}
+
+/// The warning when the versions were read and none of the gated packages is there.
+fn wrong_python(installed: &Installed) -> Option<String> {
+    if !installed.known() {
+        return None;
+    }
+    let mut gated: Vec<&str> = super::catalog::metadata()
+        .iter()
+        .flat_map(|m| m.gate_packages.iter().map(String::as_str))
+        .collect();
+    gated.sort_unstable();
+    gated.dedup();
+    if gated.iter().any(|p| installed.version(p).is_some()) {
+        return None;
+    }
+    let python = installed
+        .python
+        .as_ref()
+        .map_or(installed.source.clone(), |p| p.display().to_string());
+    Some(format!(
+        "none of the packages the compat fixes depend on ({}) is installed for {python}: it is probably not the Python SadTalker runs with, so every gated fix reads as not needed; pass --python with the interpreter of the venv SadTalker runs in (e.g. venv/bin/python in the install or its host app)",
+        gated.join(", ")
+    ))
 }
 
 impl ScanDocument {

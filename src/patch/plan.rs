@@ -194,6 +194,7 @@ pub fn plan_files<'c>(
             rel,
         });
     }
+    super::mover::name_callers(root, target.files, &mut plan.sites);
     let results: Vec<(PathBuf, Vec<u8>)> = plan
         .changes
         .iter()

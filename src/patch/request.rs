@@ -52,6 +52,8 @@ pub enum PatchRequest {
         mode: Mode,
         output: Output,
         python: Option<PathBuf>,
+        /// List every site the flags leave alone, not only those of the flags given.
+        verbose: bool,
     },
 }
 
@@ -96,6 +98,7 @@ impl PatchRequest {
             mode,
             output,
             python: args.python.clone(),
+            verbose: args.verbose,
         })
     }
 }

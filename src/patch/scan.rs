@@ -72,6 +72,7 @@ pub fn scan_with_catalog(
             }),
         }
     }
+    super::mover::name_callers(&install.root, &files, &mut report.sites);
     Ok((report, catalog))
 }
 

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 pub enum SiteKind {
     Device,
     BatchSize,
-    /// Code that a package newer than SadTalker's pins breaks (`patch --compat`), or the
-    /// Face Renderer's frame list (`patch --offload-frames`).
+    /// Code that a package newer than SadTalker's pins breaks (`patch --compat`).
     Compat,
+    /// The Face Renderer's frame list (`patch --offload-frames`).
+    OffloadFrames,
 }
 
 /// What `patch` does (or would do) with a site.

@@ -32,9 +32,10 @@ pub(super) fn validate(
         "device" => Some(SiteKind::Device),
         "batch_size" => Some(SiteKind::BatchSize),
         "compat" => Some(SiteKind::Compat),
+        "offload_frames" => Some(SiteKind::OffloadFrames),
         other => {
             errors.push(format!(
-                "kind {other:?} is not device, batch_size or compat"
+                "kind {other:?} is not device, batch_size, compat or offload_frames"
             ));
             None
         }

@@ -3,14 +3,15 @@
 //! and the pip commands.
 
 use crate::patch::outcome::PatchDocument;
-use crate::patch::{PatchOptions, Site};
+use crate::patch::{PatchOptions, Site, SiteKind};
 
-/// Whether a compat site is about what was asked (`--offload-frames` or `--compat`).
+/// Whether a site is about what was asked: each kind by the flag that applies it.
 pub fn asked_about(site: &Site, options: &PatchOptions) -> bool {
-    if site.family == "offload-frames" {
-        options.offload_frames
-    } else {
-        options.compat
+    match site.kind {
+        SiteKind::Device => options.force_gpu || options.cuda_timeout.is_some(),
+        SiteKind::BatchSize => options.batch_size.is_some(),
+        SiteKind::Compat => options.compat,
+        SiteKind::OffloadFrames => options.offload_frames,
     }
 }
 
@@ -46,6 +47,9 @@ pub fn lines(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
         ));
     }
     if let Some(compat) = &doc.compat {
+        if let Some(warning) = &compat.wrong_python {
+            lines.push(format!("warning: {warning}"));
+        }
         if let Some(from) = &compat.packages_from {
             lines.push(format!("compat gates read from {from}"));
         }

@@ -16,6 +16,7 @@ pub mod svg;
 pub mod tune;
 pub mod tune_progress;
 pub mod tune_svg;
+pub mod width;
 
 use crate::exit::code_of;
 use serde::Serialize;

@@ -4,7 +4,7 @@
 use super::scan::action_label;
 use crate::patch::outcome::{Mode, PatchDocument, RevertDocument};
 use crate::patch::plan::Plan;
-use crate::patch::{Action, Applicability, PatchOptions, Site, SiteKind};
+use crate::patch::{Action, Applicability, PatchOptions, Site};
 use similar::TextDiff;
 
 /// The unified diff of every change, `a/` and `b/` prefixed like git's.
@@ -54,7 +54,8 @@ fn paint(line: &str, color: bool) -> String {
 }
 
 /// The lines after the diff: what changed, what was skipped, what is reported only.
-pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
+/// The lines after the diff; sites the flags given are not about only with `verbose`.
+pub fn summary(doc: &PatchDocument, options: &PatchOptions, verbose: bool) -> Vec<String> {
     let mut lines = Vec::new();
     let verb = if doc.mode == Mode::Apply {
         "patched"
@@ -88,7 +89,7 @@ pub fn summary(doc: &PatchDocument, options: &PatchOptions) -> Vec<String> {
         .sites
         .iter()
         .filter(|s| !matches!(s.action, Action::Rewrite | Action::Repair))
-        .filter(|s| s.kind != SiteKind::Compat || super::compat::asked_about(s, options))
+        .filter(|s| verbose || super::compat::asked_about(s, options))
     {
         let gate = s
             .gate
@@ -146,11 +147,7 @@ fn nothing_changed(doc: &PatchDocument, options: &PatchOptions) -> String {
                 Action::ReportOnly | Action::Unsupported | Action::GateUnknown
             )
         })
-        .filter(|s| match s.kind {
-            SiteKind::Device => options.force_gpu || options.cuda_timeout.is_some(),
-            SiteKind::BatchSize => options.batch_size.is_some(),
-            SiteKind::Compat => super::compat::asked_about(s, options),
-        })
+        .filter(|s| super::compat::asked_about(s, options))
         .collect();
     if left.is_empty() && doc.skipped.is_empty() {
         return "nothing to do: the code already is as asked".into();
@@ -222,6 +219,7 @@ mod tests {
     use super::*;
     use crate::patch::outcome::InstallSummary;
     use crate::patch::plan::FixSummary;
+    use crate::patch::SiteKind;
     use std::path::PathBuf;
 
     fn doc(sites: Vec<Site>, skipped: Vec<FixSummary>) -> PatchDocument {
@@ -265,7 +263,7 @@ mod tests {
     };
 
     fn last(doc: &PatchDocument, options: &PatchOptions) -> String {
-        summary(doc, options).pop().unwrap()
+        summary(doc, options, false).pop().unwrap()
     }
 
     #[test]

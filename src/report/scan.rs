@@ -2,7 +2,9 @@
 
 use crate::patch::outcome::ScanDocument;
 use crate::patch::{Action, Site, SiteKind};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, ColumnConstraint, ContentArrangement, Table, Width,
+};
 
 /// How an action reads in a table.
 pub fn action_label(action: Action) -> &'static str {
@@ -25,6 +27,7 @@ pub fn kind_label(kind: SiteKind) -> &'static str {
         SiteKind::Device => "device",
         SiteKind::BatchSize => "batch size",
         SiteKind::Compat => "compat",
+        SiteKind::OffloadFrames => "offload frames",
     }
 }
 
@@ -48,8 +51,12 @@ pub fn render(doc: &ScanDocument) -> String {
 }
 
 /// A table of sites: file, line, kind, family, value, action (and the gate, when a compat
-/// site has one).
+/// site has one), laid out to the terminal's width (long text wrapped in its column).
 pub fn table(sites: &[Site]) -> String {
+    table_at(sites, super::width::columns())
+}
+
+fn table_at(sites: &[Site], width: u16) -> String {
     let mut table = Table::new();
     let gated = sites.iter().any(|s| s.gate.is_some());
     let mut header = vec!["file", "line", "kind", "family", "value", "action"];
@@ -58,11 +65,12 @@ pub fn table(sites: &[Site]) -> String {
     }
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
         .set_header(header);
     for s in sites {
         let mut row = vec![
-            s.file.display().to_string(),
+            super::width::short_path(&s.file),
             s.line.to_string(),
             kind_label(s.kind).to_string(),
             s.family.clone(),
@@ -73,6 +81,27 @@ pub fn table(sites: &[Site]) -> String {
             row.push(s.gate.clone().unwrap_or_default());
         }
         table.add_row(row);
+    }
+    // Short columns keep their content width; a file path wraps only past 30 characters, so
+    // the wrapping falls on the value and gate texts.
+    let longest_file = sites
+        .iter()
+        .map(|s| super::width::short_path(&s.file).chars().count())
+        .max()
+        .unwrap_or(4);
+    let file = u16::try_from(longest_file.min(30)).unwrap_or(30);
+    let fixed = [
+        (0, ColumnConstraint::LowerBoundary(Width::Fixed(file))),
+        (1, ColumnConstraint::ContentWidth),
+        (2, ColumnConstraint::ContentWidth),
+        (5, ColumnConstraint::ContentWidth),
+    ];
+    if width >= 100 {
+        for (i, c) in fixed {
+            if let Some(column) = table.column_mut(i) {
+                column.set_constraint(c);
+            }
+        }
     }
     table.to_string()
 }
@@ -105,14 +134,16 @@ pub fn hints(doc: &ScanDocument) -> Vec<String> {
 /// What to run for the compat sites: the patch flags, and the pip commands no code fix replaces.
 fn compat_hints(doc: &ScanDocument) -> Vec<String> {
     let mut hints = Vec::new();
-    let needs = |s: &&Site| s.kind == SiteKind::Compat && s.action == Action::Rewrite;
+    let needs = |s: &&Site| {
+        matches!(s.kind, SiteKind::Compat | SiteKind::OffloadFrames) && s.action == Action::Rewrite
+    };
     let inside = doc.sites.iter().filter(needs).any(|s| s.file.is_relative());
     let outside = doc.sites.iter().filter(needs).any(|s| s.file.is_absolute());
     let offload = doc
         .sites
         .iter()
         .filter(needs)
-        .any(|s| s.family == "offload-frames");
+        .any(|s| s.kind == SiteKind::OffloadFrames);
     if outside {
         hints.push("fix what newer packages break, including basicsr in site-packages: sadfix patch --compat --site-packages".into());
     } else if inside
@@ -120,7 +151,7 @@ fn compat_hints(doc: &ScanDocument) -> Vec<String> {
             .sites
             .iter()
             .filter(needs)
-            .any(|s| s.family != "offload-frames")
+            .any(|s| s.kind == SiteKind::Compat)
     {
         hints.push("fix what newer packages break: sadfix patch --compat".into());
     }
@@ -131,6 +162,9 @@ fn compat_hints(doc: &ScanDocument) -> Vec<String> {
         );
     }
     if let Some(compat) = &doc.compat {
+        if let Some(warning) = &compat.wrong_python {
+            hints.push(format!("warning: {warning}"));
+        }
         if let Some(why) = &compat.packages_unknown {
             hints.push(format!(
                 "package versions unknown, compat gates not judged: {why}"

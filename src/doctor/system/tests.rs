@@ -97,3 +97,48 @@ fn a_plain_linux_box_shows_no_wsl_and_lists_drm_vendors_and_cuda_env() {
     );
     assert_eq!(facts.nvml_libraries.len(), 2);
 }
+
+#[test]
+fn driver_versions_apt_components_and_the_container_image_are_read() {
+    let facts = gather_from(
+        &[
+            (
+                "/proc/driver/nvidia/version",
+                "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 01:44:30 UTC 2024\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n",
+            ),
+            (
+                "/etc/apt/sources.list.d/debian.sources",
+                "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n",
+            ),
+            ("/etc/apt/sources.list", "deb [arch=amd64] http://example.org/x bookworm contrib # extra\n"),
+            ("/run/.containerenv", "engine=\"podman-4.3.1\"\nname=\"st\"\nimage=\"localhost/sadtalker:cu121\"\n"),
+        ],
+        &|_| None,
+    );
+    let access = facts.access;
+    assert_eq!(access.kernel_module.as_deref(), Some("550.54.14"));
+    assert_eq!(access.apt_components, ["contrib", "main"]);
+    assert_eq!(
+        access.apt_main_file.as_deref(),
+        Some("/etc/apt/sources.list.d/debian.sources")
+    );
+    assert_eq!(
+        access.container_image.as_deref(),
+        Some("localhost/sadtalker:cu121")
+    );
+}
+
+#[test]
+fn the_nvml_librarys_version_comes_from_the_file_it_resolves_to() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = tmp.path().join("usr/lib/x86_64-linux-gnu");
+    fs::create_dir_all(&lib).unwrap();
+    fs::write(lib.join("libnvidia-ml.so.550.90.07"), "").unwrap();
+    std::os::unix::fs::symlink("libnvidia-ml.so.550.90.07", lib.join("libnvidia-ml.so.1")).unwrap();
+    let facts = gather(&SystemInputs {
+        env: &|_| None,
+        fs_root: tmp.path().to_path_buf(),
+    });
+    assert_eq!(facts.access.nvml_library.as_deref(), Some("550.90.07"));
+    assert_eq!(facts.access.kernel_module, None);
+}

@@ -1,7 +1,8 @@
 //! Why CUDA is unavailable to a CUDA build of torch: one cause, read across every layer at once
 //! (torch's own reason, NVML, the device nodes, the loader path, containers, WSL), with the fix.
 
-use super::driver::{driver_install, driver_needed, driver_too_old_fix, reinstall_fix};
+use super::admin::{container_fix, driver_install, reboot};
+use super::driver::{driver_needed, driver_too_old_fix, reinstall_fix};
 use crate::doctor::check::Status;
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::CudaProbe;
@@ -12,9 +13,6 @@ use crate::gpu::NvmlFailure;
 /// What brings `/usr/lib/wsl/lib` into a WSL distribution: the driver on the Windows side.
 pub const WINDOWS_DRIVER_FIX: &str =
     "install or update the NVIDIA driver on Windows, then run `wsl --shutdown`";
-
-/// A container started without the GPU: only its host can fix that.
-pub const CONTAINER_FIX: &str = "on the host, start the container with the GPU: `docker run --gpus all ...` (`podman run --device nvidia.com/gpu=all ...`), with the NVIDIA Container Toolkit installed there";
 
 /// The verdict on an unavailable CUDA: status, one-line cause, what it rests on, the fix.
 pub struct Cause {
@@ -96,6 +94,15 @@ fn find_cause(g: &Gathered, probe: &CudaProbe) -> Cause {
         }
         return c;
     }
+    // NVML named why it could not start: more specific than torch's "no driver" words.
+    if matches!(
+        super::nvml_init::failure(g),
+        Some(NvmlFailure::VersionMismatch | NvmlFailure::NoPermission)
+    ) {
+        if let Some(c) = super::nvml_init::init_cause(g) {
+            return cause(c.summary, c.fix);
+        }
+    }
     if let Some(c) = no_driver(g, &said) {
         return c;
     }
@@ -103,20 +110,15 @@ fn find_cause(g: &Gathered, probe: &CudaProbe) -> Cause {
         if !g.system.container.is_empty() && !g.system.nvidia_nodes.iter().any(|n| is_gpu_node(n)) {
             return cause(
                 "the container has the driver's libraries but no GPU device (/dev/nvidia0)",
-                Some(CONTAINER_FIX.into()),
+                Some(container_fix(&g.system)),
             );
         }
         return cause("the driver sees no CUDA-capable GPU", wsl_loader_fix(g));
     }
-    if let GpuView::Unavailable(why) = &g.gpu {
-        if why.failure == NvmlFailure::VersionMismatch {
-            return cause(why.reason.clone(), Some("sudo reboot".into()));
-        }
-    }
     if said.contains("CUDA driver initialization failed") {
         return cause(
             "the CUDA driver failed to initialise (a driver updated without a reboot, or no access to /dev/nvidia*)",
-            Some("sudo reboot".into()),
+            Some(reboot(&g.system)),
         );
     }
     let mut c = cause(
@@ -155,7 +157,7 @@ fn no_driver(g: &Gathered, said: &str) -> Option<Cause> {
     if !g.system.container.is_empty() {
         return Some(cause(
             format!("no NVIDIA driver in this container{nodes}: it was started without the GPU"),
-            Some(CONTAINER_FIX.into()),
+            Some(container_fix(&g.system)),
         ));
     }
     if g.nvidia_gpu_seen().is_none() {
@@ -171,14 +173,12 @@ fn no_driver(g: &Gathered, said: &str) -> Option<Cause> {
         }
     }
     if not_loaded {
-        return Some(cause(
-            "the NVIDIA driver is installed but its kernel module is not loaded",
-            Some("sudo modprobe nvidia".into()),
-        ));
+        let c = super::nvml_init::init_cause(g)?;
+        return Some(cause(c.summary, c.fix));
     }
     Some(cause(
         format!("no NVIDIA driver on this machine{nodes}"),
-        Some(driver_install(&g.system.os_ids)),
+        Some(driver_install(&g.system)),
     ))
 }
 
@@ -227,6 +227,15 @@ fn is_gpu_node(node: &str) -> bool {
         .is_some_and(|c| c.is_ascii_digit())
 }
 
+/// A warning of torch's that says something about CUDA, the driver or the GPU (not, say,
+/// "Failed to initialize NumPy", which torch prints when numpy is missing or too new).
+fn bears_on_cuda(warning: &str) -> bool {
+    let w = warning.to_lowercase();
+    ["cuda", "driver", "gpu", "nvidia", "device", "sm_"]
+        .iter()
+        .any(|k| w.contains(k))
+}
+
 /// What each layer said, whatever the cause: torch, NVML, the device nodes, the environment.
 fn layers(g: &Gathered, probe: &CudaProbe) -> Vec<String> {
     let mut lines = Vec::new();
@@ -237,7 +246,7 @@ fn layers(g: &Gathered, probe: &CudaProbe) -> Vec<String> {
         lines.push(format!("torch._C._cuda_getDeviceCount() = {count}"));
     }
     let mut seen = Vec::new();
-    for w in &probe.warnings {
+    for w in probe.warnings.iter().filter(|w| bears_on_cuda(w)) {
         let w = w.trim().to_string();
         if !seen.contains(&w) {
             seen.push(w.clone());

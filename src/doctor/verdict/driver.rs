@@ -62,23 +62,6 @@ pub fn driver_too_old_fix(g: &Gathered) -> String {
     })
 }
 
-/// The distribution's own command for the NVIDIA driver.
-pub fn driver_install(os_ids: &[String]) -> String {
-    let is = |id: &str| os_ids.iter().any(|o| o == id);
-    if is("ubuntu") {
-        "sudo ubuntu-drivers install && sudo reboot".into()
-    } else if is("debian") {
-        "sudo apt-get install -y nvidia-driver && sudo reboot".into()
-    } else if is("fedora") {
-        "sudo dnf install -y akmod-nvidia && sudo reboot".into()
-    } else if is("arch") {
-        "sudo pacman -S --noconfirm nvidia && sudo reboot".into()
-    } else {
-        "install the NVIDIA driver from https://www.nvidia.com/Download/index.aspx, then reboot"
-            .into()
-    }
-}
-
 /// `gpu.driver`.
 pub fn check_driver(g: &Gathered) -> Check {
     let id = "gpu.driver";
@@ -132,6 +115,16 @@ pub fn check_driver(g: &Gathered) -> Check {
         )
         .evidence_all(evidence),
         None => {
+            if let Some(c) = super::nvml_init::init_cause(g) {
+                let reason = match &g.gpu {
+                    GpuView::Unavailable(why) => why.reason.clone(),
+                    _ => String::new(),
+                };
+                return Check::new(id, Area::Gpu, Status::Fail, c.summary)
+                    .evidence(format!("NVML: {reason}"))
+                    .evidence_all(c.evidence)
+                    .fix_opt(c.fix);
+            }
             let reason = match &g.gpu {
                 GpuView::Unavailable(why) => why.reason.clone(),
                 _ => String::new(),

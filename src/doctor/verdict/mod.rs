@@ -1,11 +1,13 @@
 //! All verdicts, in report order. Each is a pure function of what was gathered.
 
+pub mod admin;
 pub mod arch;
 pub mod cause;
 pub mod driver;
 pub mod hand_fix;
 pub mod install;
 pub mod interrupted;
+pub mod nvml_init;
 pub mod packages;
 pub mod pins;
 pub mod system;
@@ -44,7 +46,7 @@ pub fn all(g: &Gathered) -> Vec<Check> {
         packages::check_basicsr(g),
         packages::check_versions(g),
         pins::check_version_changes(g),
-        tools::check_ffmpeg(&g.ffmpeg),
+        tools::check_ffmpeg(&g.ffmpeg, &g.system),
         weights::check_checkpoints(&g.install.root),
         weights::check_gfpgan(&g.install.root),
         check_device_selection(&g.sites, cuda_state(g)),

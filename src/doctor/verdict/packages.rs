@@ -5,22 +5,8 @@ use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::Degradations;
 use crate::install::PythonSource;
+use crate::patch::wheels;
 use std::path::Path;
-
-/// The packages SadTalker's requirements name, as the facts probe reports them.
-const REQUIRED: [&str; 11] = [
-    "torch",
-    "torchvision",
-    "torchaudio",
-    "numpy",
-    "basicsr",
-    "gfpgan",
-    "facexlib",
-    "face_alignment",
-    "librosa",
-    "imageio-ffmpeg",
-    "safetensors",
-];
 
 /// `major.minor` of a version string ("0.17.1+cu121" is (0, 17)).
 pub fn major_minor(version: &str) -> Option<(u32, u32)> {
@@ -71,10 +57,20 @@ pub fn check_numpy(g: &Gathered) -> Check {
     if g.facts().is_none() {
         return versions_unknown(id);
     }
-    let pip = format!("{} -m pip install numpy==1.23.4", g.python_cmd());
     let fix = compat_fix(g, false);
     let Some(version) = g.package("numpy") else {
-        return Check::new(id, Area::Packages, Status::Fail, "numpy is not installed").fix(pip);
+        let check = Check::new(id, Area::Packages, Status::Fail, "numpy is not installed");
+        return with_install_fix(check, g, &["numpy"]);
+    };
+    let py = g
+        .facts()
+        .and_then(|f| wheels::python_minor(&f.python.version));
+    // SadTalker's pin (1.23.4) where it has a wheel; the newest 1.23 release otherwise.
+    let pip = match py.and_then(|py| wheels::wheel_for("numpy", py)) {
+        Some(wheels::Wheel::Pin(_, v)) if v.starts_with("1.23") => {
+            format!("{} -m pip install numpy=={v}", g.python_cmd())
+        }
+        _ => String::new(),
     };
     let Some(v) = major_minor(version) else {
         return Check::new(
@@ -87,7 +83,7 @@ pub fn check_numpy(g: &Gathered) -> Check {
     if v >= (2, 0) {
         return Check::new(id, Area::Packages, Status::Fail, format!("numpy {version}: SadTalker's code breaks with numpy 2 (np.VisibleDeprecationWarning at import)"))
             .evidence("SadTalker pins numpy 1.23.4")
-            .evidence(format!("or go back to the pin: {pip}"))
+            .evidence_all(back_to_pin(&pip))
             .fix(fix);
     }
     if v >= (1, 24) {
@@ -107,10 +103,15 @@ pub fn check_numpy(g: &Gathered) -> Check {
                 .iter()
                 .map(|at| format!("uses a removed alias: {at}")),
         )
-        .evidence(format!("or go back to the pin: {pip}"))
+        .evidence_all(back_to_pin(&pip))
         .fix(fix);
     }
     Check::new(id, Area::Packages, Status::Ok, format!("numpy {version}"))
+}
+
+/// "or go back to the pin: ..." where this Python has a numpy 1.23 wheel (none from 3.12 on).
+fn back_to_pin(pip: &str) -> Option<String> {
+    (!pip.is_empty()).then(|| format!("or go back to the pin: {pip}"))
 }
 
 /// The unguarded `functional_tensor` import in basicsr's degradations.py, if there is one.
@@ -126,24 +127,28 @@ pub fn unguarded_import(file: &Degradations) -> Option<(usize, &str)> {
         .map(|l| (l.line, l.text.as_str()))
 }
 
-/// `packages.basicsr`: basicsr 1.4.2 imports `torchvision.transforms.functional_tensor`, which
-/// torchvision 0.17 removed; judged from the installed file, not the version alone.
+/// The module basicsr 1.4.2's `data/degradations.py` imports; torchvision 0.17 removed it, and
+/// some installs put it back (a one-line module re-exporting `_functional_tensor`).
+const FUNCTIONAL_TENSOR: &str = "torchvision.transforms.functional_tensor";
+
+/// `packages.basicsr`: basicsr 1.4.2 imports `torchvision.transforms.functional_tensor`;
+/// judged by whether the probe found that module in the install's Python, not by version
+/// numbers (the import works wherever the module is provided).
 pub fn check_basicsr(g: &Gathered) -> Check {
     let id = "packages.basicsr";
     let Some(facts) = g.facts() else {
         return versions_unknown(id);
     };
     let Some(version) = g.package("basicsr") else {
-        return Check::new(
+        let check = Check::new(
             id,
             Area::Packages,
             Status::Fail,
             "basicsr is not installed: SadTalker imports it through gfpgan at start-up",
-        )
-        .fix(format!("{} -m pip install basicsr==1.4.2", g.python_cmd()));
+        );
+        return with_install_fix(check, g, &["basicsr"]);
     };
     let tv = g.package("torchvision").unwrap_or("not installed");
-    let removed = major_minor(tv).is_some_and(|v| v >= (0, 17));
     let Some(file) = &facts.basicsr_degradations else {
         return Check::new(
             id,
@@ -164,34 +169,92 @@ pub fn check_basicsr(g: &Gathered) -> Check {
         .evidence(file.path.clone());
     };
     let at = format!("{}:{line}: {}", file.path, text.trim());
-    if removed {
-        return Check::new(
+    match facts.modules.get(FUNCTIONAL_TENSOR).copied().flatten() {
+        Some(true) => Check::new(
+            id,
+            Area::Packages,
+            Status::Ok,
+            format!("basicsr {version} with torchvision {tv}: {FUNCTIONAL_TENSOR} is there, so its import works"),
+        )
+        .evidence(at),
+        Some(false) => Check::new(
             id,
             Area::Packages,
             Status::Fail,
-            format!("basicsr {version} imports torchvision.transforms.functional_tensor, removed in torchvision {tv}"),
+            format!("basicsr {version} imports {FUNCTIONAL_TENSOR}, which torchvision {tv} does not have: SadTalker fails at start-up"),
         )
         .evidence(at)
         .evidence("no fixed basicsr release exists; the fix edits this file (backed up, undone by `sadfix patch --revert`)")
-        .fix(compat_fix(g, true));
+        .fix(compat_fix(g, true)),
+        None if g.package("torchvision").is_none() => Check::new(
+            id,
+            Area::Packages,
+            Status::Fail,
+            format!("basicsr {version} imports torchvision, which is not installed"),
+        )
+        .evidence(at),
+        None => Check::new(
+            id,
+            Area::Packages,
+            Status::Warn,
+            format!("basicsr {version} with torchvision {tv}: whether {FUNCTIONAL_TENSOR} is there was not found out"),
+        )
+        .evidence(at),
     }
-    Check::new(
-        id,
-        Area::Packages,
-        Status::Ok,
-        format!("basicsr {version} with torchvision {tv}"),
-    )
-    .evidence(at)
-    .evidence("this import breaks if torchvision is upgraded to 0.17 or later")
 }
 
-/// `packages.versions`: every package SadTalker needs, with its version.
+/// `check` with the `pip install` of `packages` at versions that install on the probed Python,
+/// and a sentence for each that none does.
+fn with_install_fix(check: Check, g: &Gathered, packages: &[&str]) -> Check {
+    let py = g
+        .facts()
+        .and_then(|f| wheels::python_minor(&f.python.version));
+    let Some(py) = py else {
+        return check.evidence("the Python version is unknown, so no version to install is named");
+    };
+    let python = g.python_cmd();
+    let mut specs: Vec<String> = packages.iter().map(|p| p.to_string()).collect();
+    let mut check = check;
+    // torchvision pairs with the installed torch: `torch==X` (no local tag, so the installed
+    // CUDA build satisfies it) keeps torch and lets pip pick the matching torchvision. Without
+    // torch, both come from the index torch.build names for the driver.
+    match g.package("torch") {
+        Some(torch) if packages.contains(&"torchvision") => {
+            let public = torch.split('+').next().unwrap_or(torch);
+            specs.insert(0, format!("torch=={public}"));
+        }
+        None => {
+            specs.retain(|s| s != "torchvision");
+            if packages.contains(&"torchvision") {
+                check =
+                    check.evidence("torchvision: install it together with torch (see torch.build)");
+            }
+            if packages.contains(&"basicsr") {
+                check = check.evidence(
+                    "basicsr builds against torch: install torch first (see torch.build)",
+                );
+            }
+        }
+        _ => {}
+    }
+    let refs: Vec<&str> = specs.iter().map(String::as_str).collect();
+    let (command, none) = wheels::install_command(&python, py, &refs);
+    let check = check.evidence_all(none.iter().map(|s| s.to_string()));
+    match command {
+        Some(command) => check.fix(command),
+        None => check,
+    }
+}
+
+/// `packages.versions`: every package SadTalker imports, with its version; a missing one's fix
+/// names versions that install as wheels on this Python (never `-r requirements.txt`, whose
+/// pins downgrade a working install or have no wheel there).
 pub fn check_versions(g: &Gathered) -> Check {
     let id = "packages.versions";
     if g.facts().is_none() {
         return versions_unknown(id);
     }
-    let (found, missing): (Vec<&str>, Vec<&str>) = REQUIRED
+    let (found, missing): (Vec<&str>, Vec<&str>) = wheels::IMPORTED
         .iter()
         .copied()
         .partition(|n| g.package(n).is_some());
@@ -205,30 +268,20 @@ pub fn check_versions(g: &Gathered) -> Check {
             Area::Packages,
             Status::Ok,
             format!(
-                "all {} packages SadTalker needs are installed",
-                REQUIRED.len()
+                "all {} packages SadTalker imports are installed",
+                wheels::IMPORTED.len()
             ),
         )
         .evidence(found.join(", "));
     }
-    let names = missing;
-    let fix = if g.install.root.join("requirements.txt").is_file() {
-        format!(
-            "cd {} && {} -m pip install -r requirements.txt",
-            crate::doctor::shell::quote(&g.install.root.display().to_string()),
-            g.python_cmd()
-        )
-    } else {
-        format!("{} -m pip install {}", g.python_cmd(), names.join(" "))
-    };
-    Check::new(
+    let check = Check::new(
         id,
         Area::Packages,
         Status::Warn,
-        format!("not installed: {}", names.join(", ")),
+        format!("not installed: {}", missing.join(", ")),
     )
-    .evidence(found.join(", "))
-    .fix(fix)
+    .evidence(found.join(", "));
+    with_install_fix(check, g, &missing)
 }
 
 /// `file:line` of every `np.float(`, `np.int(`, `np.bool(` or `np.complex(` in the install's

@@ -188,6 +188,23 @@ pub fn check_vendor(g: &Gathered) -> Check {
         )
         .evidence_all(cards);
     }
+    if super::nvml_init::failure(g).is_some() {
+        let nodes = if g.system.nvidia_nodes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the driver's device nodes are there ({})",
+                g.system.nvidia_nodes.join(", ")
+            )
+        };
+        return Check::new(
+            id,
+            Area::Gpu,
+            Status::Skip,
+            format!("not known: NVML could not be asked (see gpu.driver){nodes}"),
+        )
+        .evidence_all(cards);
+    }
     let why = if g.system.wsl.is_some() {
         "no GPU listed in /sys/class/drm (WSL shows the GPU only through /dev/dxg)"
     } else {

@@ -266,6 +266,7 @@ fn numpy_1_26_fails_only_where_the_code_uses_removed_aliases() {
         result
             .packages
             .insert("numpy".into(), Some("1.26.4".into()));
+        result.python.version = "3.11.7".into();
     }
     assert_eq!(packages::check_numpy(&g).status, Status::Warn);
     g.numpy_aliases = vec!["src/face3d/util/preprocess.py:101".into()];
@@ -273,8 +274,70 @@ fn numpy_1_26_fails_only_where_the_code_uses_removed_aliases() {
     assert_eq!(check.status, Status::Fail);
     assert_eq!(check.fix.as_deref(), Some("sadfix patch --compat"));
     assert!(check.evidence.contains(
-        &"or go back to the pin: /venv/bin/python -m pip install numpy==1.23.4".to_string()
+        &"or go back to the pin: /venv/bin/python -m pip install numpy==1.23.5".to_string()
     ));
+    // Python 3.12 has no numpy 1.23 wheel: no way back is offered, only the code fix.
+    if let ProbeOutcome::Done { result, .. } = &mut g.facts {
+        result.python.version = "3.12.3".into();
+    }
+    let check = packages::check_numpy(&g);
+    assert!(
+        !check.evidence.iter().any(|e| e.contains("pip install")),
+        "{check:?}"
+    );
+}
+
+fn with_packages(g: &mut Gathered, python: &str, set: &[(&str, Option<&str>)]) {
+    if let ProbeOutcome::Done { result, .. } = &mut g.facts {
+        result.python.version = python.into();
+        for (name, version) in set {
+            result
+                .packages
+                .insert(name.to_string(), version.map(str::to_string));
+        }
+    }
+}
+
+#[test]
+fn missing_packages_are_only_those_sadtalker_imports_with_versions_that_install() {
+    let mut g = gathered(working_cuda("2.1.2+cu121", Some("12.1")), snapshot((12, 4)));
+    let all: Vec<(&str, Option<&str>)> = [
+        ("torchvision", "0.16.2"),
+        ("basicsr", "1.4.2"),
+        ("gfpgan", "1.3.8"),
+        ("facexlib", "0.3.0"),
+        ("face_alignment", "1.3.5"),
+        ("librosa", "0.9.2"),
+        ("imageio", "2.31.6"),
+        ("imageio-ffmpeg", "0.4.7"),
+        ("safetensors", "0.4.2"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n, Some(v)))
+    .collect();
+    with_packages(&mut g, "3.11.7", &all);
+    // torchaudio is in requirements.txt but never imported.
+    assert_eq!(packages::check_versions(&g).status, Status::Ok);
+    with_packages(
+        &mut g,
+        "3.11.7",
+        &[("imageio", None), ("torchvision", None), ("basicsr", None)],
+    );
+    let check = packages::check_versions(&g);
+    assert_eq!(check.status, Status::Warn);
+    assert_eq!(
+        check.fix.as_deref(),
+        Some("/venv/bin/python -m pip install --no-build-isolation torch==2.1.2 basicsr==1.4.2 imageio==2.31.6 torchvision")
+    );
+    assert!(!check.fix.unwrap().contains("requirements.txt"));
+    // On 3.13 basicsr does not build: said as a sentence, the rest still installed.
+    with_packages(&mut g, "3.13.1", &[]);
+    let check = packages::check_versions(&g);
+    assert!(
+        check.evidence.iter().any(|e| e.contains("Python 3.13")),
+        "{check:?}"
+    );
+    assert!(!check.fix.unwrap().contains("basicsr"));
 }
 
 #[test]

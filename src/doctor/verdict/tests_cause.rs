@@ -32,15 +32,15 @@ fn no_driver_on_bare_linux_gets_the_distributions_install_command() {
     for (ids, fix) in [
         (
             vec!["ubuntu", "debian"],
-            "sudo ubuntu-drivers install && sudo reboot",
+            "sudo apt-get update && sudo apt-get install -y ubuntu-drivers-common && sudo ubuntu-drivers install && sudo reboot",
         ),
         (
             vec!["debian"],
-            "sudo apt-get install -y nvidia-driver && sudo reboot",
+            "sudo apt-get update && sudo apt-get install -y linux-headers-$(dpkg --print-architecture) nvidia-driver firmware-misc-nonfree && sudo reboot",
         ),
         (
-            vec!["fedora"],
-            "sudo dnf install -y akmod-nvidia && sudo reboot",
+            vec!["arch"],
+            "sudo pacman -S --noconfirm nvidia && sudo reboot",
         ),
     ] {
         let mut g = gathered(
@@ -148,9 +148,7 @@ fn a_cpu_only_build_with_an_nvidia_card_but_no_driver_installs_the_driver_first(
     assert_eq!(build.status, Status::Fail);
     let fix = build.fix.unwrap();
     assert!(
-        fix.starts_with(
-            "sudo apt-get install -y nvidia-driver && sudo reboot; then run `sadfix doctor` again"
-        ),
+        fix.starts_with("sudo apt-get update && sudo apt-get install -y linux-headers-$(dpkg --print-architecture) nvidia-driver firmware-misc-nonfree && sudo reboot; then run `sadfix doctor` again"),
         "{fix}"
     );
     assert!(!fix.contains("cu121"));
@@ -183,4 +181,131 @@ fn a_blackwell_gpu_under_a_cu124_build_needs_a_newer_driver_then_cu128() {
     probe.devices[0].capability = vec![8, 9];
     let g = gathered(probe, super::tests::snapshot((12, 4)));
     assert_eq!(torch::check_available(&g).status, Status::Ok);
+}
+
+#[test]
+fn as_root_the_fix_has_no_sudo_and_debian_main_only_enables_non_free_first() {
+    let mut g = gathered(
+        no_driver_probe(),
+        nvml(
+            NvmlFailure::NoLibrary,
+            "libnvidia-ml.so.1 could not be loaded",
+        ),
+    );
+    g.system.os_ids = vec!["debian".into()];
+    g.system.access.root = true;
+    g.system.access.apt_components = vec!["main".into()];
+    g.system.access.apt_main_file = Some("/etc/apt/sources.list.d/debian.sources".into());
+    let fix = torch::check_available(&g).fix.unwrap();
+    assert!(!fix.contains("sudo"), "{fix}");
+    assert!(
+        fix.starts_with("sed -i -E '/^Components:/ s/ (contrib|non-free-firmware|non-free)\\b//g; /^Components:/ s/$/ contrib non-free non-free-firmware/' /etc/apt/sources.list.d/debian.sources && apt-get update && apt-get install -y"),
+        "{fix}"
+    );
+    // With non-free already enabled, no sources edit.
+    g.system.access.apt_components = vec!["main".into(), "non-free".into()];
+    let fix = torch::check_available(&g).fix.unwrap();
+    assert!(fix.starts_with("apt-get update && "), "{fix}");
+}
+
+#[test]
+fn a_container_without_a_known_image_gets_the_host_flag_as_a_sentence_never_dots() {
+    let mut g = gathered(
+        no_driver_probe(),
+        nvml(
+            NvmlFailure::NoLibrary,
+            "libnvidia-ml.so.1 could not be loaded",
+        ),
+    );
+    g.system.container = vec!["/.dockerenv exists".into()];
+    let fix = torch::check_available(&g).fix.unwrap();
+    assert!(!fix.contains("..."), "{fix}");
+    assert!(
+        fix.contains("add `--gpus all` to the `docker run`"),
+        "{fix}"
+    );
+    g.system.access.container_image = Some("docker.io/library/sadtalker:latest".into());
+    let fix = torch::check_available(&g).fix.unwrap();
+    assert_eq!(
+        fix,
+        "on the host: podman run --device nvidia.com/gpu=all docker.io/library/sadtalker:latest"
+    );
+}
+
+#[test]
+fn a_version_mismatch_shows_both_versions_and_the_reboot() {
+    let mut g = gathered(
+        no_driver_probe(),
+        nvml(
+            NvmlFailure::VersionMismatch,
+            "the NVIDIA library and the loaded kernel module are different driver versions",
+        ),
+    );
+    g.system.access.nvml_library = Some("550.90.07".into());
+    g.system.access.kernel_module = Some("550.54.14".into());
+    let driver = super::driver::check_driver(&g);
+    assert_eq!(driver.status, Status::Fail, "{driver:?}");
+    assert!(driver.summary.contains("550.90.07"), "{driver:?}");
+    assert!(driver.summary.contains("550.54.14"), "{driver:?}");
+    assert_eq!(driver.fix.as_deref(), Some("sudo reboot"));
+    assert!(driver
+        .evidence
+        .iter()
+        .any(|e| e.contains("sudo modprobe nvidia")));
+    let vendor = super::system::check_vendor(&g);
+    assert!(!vendor.summary.contains("no GPU found"), "{vendor:?}");
+    let cuda = torch::check_available(&g);
+    assert!(cuda.summary.contains("550.90.07"), "{cuda:?}");
+}
+
+#[test]
+fn no_permission_names_the_device_nodes_group() {
+    let mut g = gathered(
+        no_driver_probe(),
+        nvml(
+            NvmlFailure::NoPermission,
+            "no permission to talk to the NVIDIA driver",
+        ),
+    );
+    g.system.access.user = Some("jane".into());
+    g.system.access.node = Some(crate::doctor::system::access::DeviceNode {
+        path: "/dev/nvidiactl".into(),
+        group: "video".into(),
+        mode: 0o660,
+    });
+    let driver = super::driver::check_driver(&g);
+    assert_eq!(driver.status, Status::Fail);
+    assert!(
+        driver.summary.contains("group video, mode 660"),
+        "{driver:?}"
+    );
+    assert_eq!(
+        driver.fix.as_deref(),
+        Some("sudo usermod -aG video jane && newgrp video")
+    );
+}
+
+#[test]
+fn a_numpy_warning_is_not_evidence_of_the_cuda_cause() {
+    let mut probe = no_driver_probe();
+    probe.warnings = vec![
+        "Failed to initialize NumPy: _ARRAY_API not found (Triggered internally at ../torch/csrc/utils/tensor_numpy.cpp:84.)".into(),
+        "CUDA initialization: Found no NVIDIA driver on your system.".into(),
+    ];
+    let g = gathered(
+        probe,
+        nvml(
+            NvmlFailure::NoLibrary,
+            "libnvidia-ml.so.1 could not be loaded",
+        ),
+    );
+    let check = torch::check_available(&g);
+    assert!(
+        !check.evidence.iter().any(|e| e.contains("NumPy")),
+        "{check:?}"
+    );
+    assert!(check
+        .evidence
+        .iter()
+        .any(|e| e.contains("Found no NVIDIA driver")));
 }

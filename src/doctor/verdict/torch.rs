@@ -1,9 +1,10 @@
 //! Verdicts on torch and CUDA that cross the layers: the build torch is (CPU-only, CUDA x.y),
 //! whether CUDA answers and works, and whether the driver is new enough for the build.
 
+use super::admin::driver_install;
 use super::arch;
 use super::cause::{why_unavailable, wsl_loader_fix};
-use super::driver::{driver_install, reinstall_fix};
+use super::driver::reinstall_fix;
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::{CudaProbe, ProbeOutcome, COULD_NOT_START};
@@ -88,7 +89,7 @@ fn cpu_only(g: &Gathered, version: &str) -> Check {
         .fix(reinstall_fix(g).unwrap_or_else(|| {
             format!(
                 "{}; then run `sadfix doctor` again for the torch wheel that matches the driver",
-                driver_install(&g.system.os_ids)
+                driver_install(&g.system)
             )
         })),
         None => Check::new("torch.build", Area::Torch, Status::Warn, summary)

@@ -7,13 +7,13 @@
 use sadfix::bench::expect::Expectations;
 use sadfix::doctor::check::DoctorReport;
 use sadfix::gpu::snapshot as telemetry;
+use sadfix::gpu::{facts as gpu, memory};
 use sadfix::report::metrics::{self, MetricsDoc};
+use sadfix::tune::audio;
 use sadfix::tune::outcome::{Extra, TuneReport};
 use sadfix::tune::preflight::{self, Inputs};
 use sadfix::tune::recommend::Recommendation;
 use sadfix::tune::trial::{Trial, TrialStatus};
-use sadfix::gpu::{facts as gpu, memory};
-use sadfix::tune::audio;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};

@@ -375,6 +375,9 @@ pub struct FixArgs {
     /// Write both runs' timelines on one time axis (SVG) to FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Write Prometheus metrics to FILE, atomically (for node_exporter's textfile collector, name it *.prom).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Arguments passed verbatim to inference.py in both trials.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,

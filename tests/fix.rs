@@ -151,9 +151,32 @@ fn keys(doc: &Value) -> Vec<&str> {
 #[test]
 fn cuda_working_but_the_code_on_the_cpu_is_patched_measured_and_kept() {
     let s = install_on_cpu();
-    let run = fix(&s, "cuda", &[], &["--yes", "--svg", "fix.svg"]);
+    let run = fix(
+        &s,
+        "cuda",
+        &[],
+        &["--yes", "--svg", "fix.svg", "--metrics", "fix.prom"],
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let doc = run.doc.unwrap();
+    let cwd = s.install.parent().unwrap();
+    let prom = util::prom::parse(&std::fs::read_to_string(cwd.join("fix.prom")).unwrap());
+    let labels = [
+        ("verdict", "fixed"),
+        ("cuda", "works"),
+        ("simulated", "true"),
+    ];
+    assert_eq!(prom.value("sadfix_fix_info", &labels), 1.0);
+    assert_eq!(prom.value("sadfix_fix_rolled_back", &[]), 0.0);
+    for (run, device) in [("before", "cpu"), ("after", "cuda")] {
+        let labels = [("run", run), ("device", device)];
+        assert_eq!(prom.value("sadfix_fix_device_info", &labels), 1.0);
+        let wall = doc[run]["bench"]["wall_s"].as_f64().unwrap();
+        assert_eq!(prom.value("sadfix_fix_wall_seconds", &[("run", run)]), wall);
+    }
+    let fr = doc["speedup"]["face_renderer"].as_f64().unwrap();
+    let part = [("part", "face_renderer")];
+    assert_eq!(prom.value("sadfix_fix_speedup_ratio", &part), fr);
     let mut want = KEYS.to_vec();
     want.sort_unstable();
     let mut got = keys(&doc);
@@ -181,10 +204,9 @@ fn cuda_working_but_the_code_on_the_cpu_is_patched_measured_and_kept() {
     assert!(run.stdout.contains("SIMULATED install"), "{}", run.stdout);
     let text = std::fs::read_to_string(s.install.join("inference.py")).unwrap();
     assert!(text.contains("    args.device = \"cuda\"\n"));
-    let cwd = s.install.parent().unwrap();
     assert_eq!(
         names_in(cwd),
-        vec!["fix.json", "fix.svg", "holders", "sim-install"],
+        vec!["fix.json", "fix.prom", "fix.svg", "holders", "sim-install"],
         "the trials ran in a temporary folder"
     );
     let svg = std::fs::read_to_string(cwd.join("fix.svg")).unwrap();

@@ -48,6 +48,10 @@ pub fn command(global: &GlobalArgs, args: &FixArgs) -> anyhow::Result<ExitCode> 
     if let Some(path) = &options.svg {
         write_file(path, &report::fix_svg::chart(&doc))?;
     }
+    if let Some(path) = &options.metrics {
+        let now = std::time::SystemTime::now();
+        report::metrics::write(path, &report::metrics::fix::fix(&doc, now))?;
+    }
     Ok(doc.exit_code())
 }
 

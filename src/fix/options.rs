@@ -33,6 +33,7 @@ pub struct FixOptions {
     pub timeout: Duration,
     pub json: Option<PathBuf>,
     pub svg: Option<PathBuf>,
+    pub metrics: Option<PathBuf>,
     pub passthrough: Vec<String>,
 }
 
@@ -63,7 +64,11 @@ impl FixOptions {
                 "{flag} after --: fix sets it for both trials; use --audio or --image"
             ));
         }
-        outputs_writable(&[("--json", &a.json), ("--svg", &a.svg)])?;
+        outputs_writable(&[
+            ("--json", &a.json),
+            ("--svg", &a.svg),
+            ("--metrics", &a.metrics),
+        ])?;
         let consent = if a.dry_run {
             Consent::DryRun
         } else if a.yes {
@@ -93,6 +98,7 @@ impl FixOptions {
             timeout: Duration::from_secs_f64(a.timeout),
             json: a.json.clone(),
             svg: a.svg.clone(),
+            metrics: a.metrics.clone(),
             passthrough: a.passthrough.clone(),
         })
     }

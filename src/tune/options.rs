@@ -72,7 +72,11 @@ impl TryFrom<&TuneArgs> for TuneOptions {
                 "{flag} after --: tune sets it for every trial; use --batch-sizes, --size, --audio or --image"
             ));
         }
-        outputs_writable(&[("--json", &a.json), ("--svg", &a.svg), ("--metrics", &a.metrics)])?;
+        outputs_writable(&[
+            ("--json", &a.json),
+            ("--svg", &a.svg),
+            ("--metrics", &a.metrics),
+        ])?;
         Ok(TuneOptions {
             python: a.python.clone(),
             audio: a.audio.clone(),

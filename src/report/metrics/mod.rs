@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod doctor;
+pub mod fix;
 pub mod tune;
 mod values;
 mod write;

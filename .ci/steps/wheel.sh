@@ -62,7 +62,7 @@ part "sdist"
 wheel=$(ls "$dist"/*.whl)
 sdist=$(ls "$dist"/*.tar.gz)
 case "$(basename "$wheel")" in
-    "sadfix-$version-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl") ;;
+    "sadfix-$version-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl") ;;
     *) echo "FAIL: unexpected wheel name $(basename "$wheel")"; exit 1 ;;
 esac
 # auditwheel reads the binary's symbol versions and libraries: the tag must be what they allow.

@@ -1,8 +1,9 @@
-//! Shell shims in front of Python (pyenv's `~/.pyenv/shims/python3`, asdf's, a wrapper script)
+//! Version managers' shims in front of Python (pyenv's `~/.pyenv/shims/python3`, asdf's, mise's)
 //! resolved once to the interpreter they would run, so that every later start of Python skips
 //! the shell script. pyenv's choice is read from its own files without running anything
-//! (`$PYENV_VERSION`, `.python-version` walking up, `$(pyenv root)/version`); any other script
-//! is run once, with a deadline, to ask it for `sys.executable`.
+//! (`$PYENV_VERSION`, `.python-version` walking up, `$(pyenv root)/version`); another manager's
+//! shim is run once, with a deadline, to ask it for `sys.executable`. Any other script (a wrapper
+//! that may set variables first) is left as the interpreter.
 
 use super::which::find_on_path_except;
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,23 @@ pub fn resolve(python: &Path, dir: &Path, env: &dyn Fn(&str) -> Option<String>) 
             }
         }
     }
-    run_script(python, dir)
+    if is_version_manager_shim(python, &text) {
+        return run_script(python, dir);
+    }
+    // Any other script may set up the environment (a library path, variables) before it starts
+    // Python: it is run as it is, every time.
+    Resolution::Interpreter
+}
+
+/// A version manager's shim (asdf, mise, a `shims/` folder): a script that only picks an
+/// interpreter, so starting that interpreter directly is the same.
+fn is_version_manager_shim(path: &Path, text: &str) -> bool {
+    path.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == "shims")
+        || text.contains("asdf exec")
+        || text.contains("mise x")
+        || text.contains("mise exec")
 }
 
 /// The start of the file when it is a script (`#!`), not a binary.
@@ -362,25 +379,30 @@ mod tests {
     }
 
     #[test]
-    fn another_script_is_run_once_and_names_its_interpreter() {
+    fn another_managers_shim_is_run_once_and_a_plain_wrapper_is_left_alone() {
         let tmp = tempfile::tempdir().unwrap();
         let real = tmp.path().join("real/python3");
         // The "interpreter" answers the one question the resolver asks.
         executable(&real, "#!/bin/sh\necho \"$0\"\n");
-        let wrapper = tmp.path().join("bin/python3");
-        executable(
-            &wrapper,
-            &format!("#!/bin/sh\nexec {} \"$@\"\n", real.display()),
-        );
-        let Resolution::Resolved { python, shim: s } = resolve(&wrapper, tmp.path(), &no_env)
-        else {
+        let exec_real = format!("#!/bin/sh\nexec {} \"$@\"\n", real.display());
+        let shim = tmp.path().join("asdf/shims/python3");
+        executable(&shim, &exec_real);
+        let Resolution::Resolved { python, shim: s } = resolve(&shim, tmp.path(), &no_env) else {
             panic!("not resolved")
         };
         assert_eq!(python, real);
         assert_eq!(s.kind, ShimKind::Script);
         assert!(s.resolved_by.starts_with("a script; ran it once"), "{s:?}");
 
-        let broken = tmp.path().join("bin/broken");
+        // A wrapper elsewhere may export variables first: it stays what is run.
+        let wrapper = tmp.path().join("bin/python3");
+        executable(&wrapper, &exec_real);
+        assert_eq!(
+            resolve(&wrapper, tmp.path(), &no_env),
+            Resolution::Interpreter
+        );
+
+        let broken = tmp.path().join("broken/shims/python3");
         executable(&broken, "#!/bin/sh\nexit 3\n");
         assert!(matches!(
             resolve(&broken, tmp.path(), &no_env),

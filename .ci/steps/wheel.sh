@@ -67,13 +67,16 @@ case "$(basename "$wheel")" in
 esac
 # auditwheel reads the binary's symbol versions and libraries: the tag must be what they allow.
 "$tools/bin/auditwheel" show "$wheel" | tee "$work/audit.txt"
-tr '\n' ' ' <"$work/audit.txt" | grep -q '"manylinux_2_17_x86_64"' || {
+tr '\n' ' ' <"$work/audit.txt" >"$work/audit-line.txt"
+grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' \
+    "$work/audit-line.txt" || {
     echo "FAIL: auditwheel does not find the wheel consistent with manylinux_2_17_x86_64"
     exit 1
 }
 # The sdist carries what a source build needs: the crate, its lock file and the recipes.
+tar -tzf "$sdist" >"$work/sdist.txt"
 for member in Cargo.toml Cargo.lock pyproject.toml src/main.rs patches/batch-size.yaml; do
-    tar -tzf "$sdist" | grep -qx "sadfix-$version/$member" || {
+    grep -qx "sadfix-$version/$member" "$work/sdist.txt" || {
         echo "FAIL: the sdist lacks $member"
         exit 1
     }
@@ -124,7 +127,7 @@ import json, sys
 p = json.load(open(sys.argv[1])).get("python") or {}
 if p.get("source") == "sadfix_venv":
     sys.exit(f"FAIL: doctor under uv tool chose the tool environment: {p}")
-print(f"ok: under uv tool, doctor chose {p.get(\"path\")} ({p.get(\"source\")})")
+print("ok: under uv tool, doctor chose", p.get("path"), "(" + str(p.get("source")) + ")")
 ' "$work/doctor-uv.json"
 part "uv tool + pipx"
 

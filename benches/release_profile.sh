@@ -49,7 +49,7 @@ PY
 startup() {
     if command -v hyperfine >/dev/null 2>&1; then
         hyperfine -N -w 20 -r "$runs" --export-json "$work/h.json" "$1 --version" >/dev/null 2>&1
-        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(f"{r[\"median\"]*1000:.2f} {r[\"min\"]*1000:.2f} hyperfine")' "$work/h.json"
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.2f %.2f hyperfine" % (r["median"]*1000, r["min"]*1000))' "$work/h.json"
     else
         python3 - "$1" "$runs" <<'PY'
 import os, statistics, sys, time

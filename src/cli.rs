@@ -159,7 +159,7 @@ pub struct PatchArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
-    /// The Python interpreter SadTalker runs with; default: the install's venv, $VIRTUAL_ENV, $CONDA_PREFIX, python3.
+    /// The Python interpreter SadTalker runs with; default: the install's venv, the venv sadfix is installed in, $VIRTUAL_ENV, $CONDA_PREFIX, python3 (docs/install.md).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Deadline for each probe, in seconds.

@@ -279,6 +279,51 @@ fn the_installs_own_venv_is_found_and_a_relative_python_is_taken_from_here() {
 }
 
 #[test]
+fn sadfix_installed_in_a_venv_diagnoses_that_venvs_python_and_an_activated_one_does_not_win() {
+    let (tmp, root) = copy_fixture("doctor/healthy");
+    let install = root.join("SadTalker");
+    // A real venv, as `python3 -m venv v && v/bin/pip install sadfix` leaves it.
+    let venv = tmp.path().join("v");
+    let made = StdCommand::new(python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success(), "python3 -m venv failed");
+    let exe = venv.join("bin/sadfix");
+    let built = assert_cmd::cargo::cargo_bin("sadfix");
+    std::fs::hard_link(&built, &exe).unwrap_or_else(|_| {
+        std::fs::copy(&built, &exe).unwrap();
+    });
+    let other = tmp.path().join("other-venv");
+    let run = |virtual_env: Option<&Path>| {
+        let mut cmd = assert_cmd::Command::new(&exe);
+        cmd.current_dir(tmp.path())
+            .env_clear()
+            .envs(fake_torch::env("cuda", "packages-pinned"))
+            .args(["doctor", "--root"])
+            .arg(&install);
+        if let Some(v) = virtual_env {
+            cmd.env("VIRTUAL_ENV", v);
+        }
+        json_report(&mut cmd, 0)
+            .python
+            .expect("a python was chosen")
+    };
+    let chosen = run(None);
+    assert_eq!(chosen.source, "sadfix_venv");
+    assert_eq!(chosen.path, venv.join("bin/python"));
+    assert!(chosen.reason.contains(&venv.display().to_string()));
+
+    StdCommand::new(python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert_eq!(run(Some(&other)).source, "sadfix_venv");
+}
+
+#[test]
 fn after_sadfix_patch_the_device_selection_reads_as_forced() {
     let (_tmp, root) = copy_fixture("doctor/healthy");
     let install = root.join("SadTalker");

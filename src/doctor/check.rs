@@ -134,9 +134,13 @@ pub struct InstallSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PythonSummary {
     pub path: PathBuf,
-    /// Why it was chosen: `flag`, `install_venv`, `virtual_env`, `conda_prefix`, `path`.
+    /// Why it was chosen: `flag`, `install_venv`, `sadfix_venv`, `virtual_env`, `conda_prefix`,
+    /// `path`.
     pub source: String,
     pub reason: String,
+    /// The shim (pyenv's or another script) that `path` was resolved from, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shim: Option<crate::install::Shim>,
     /// As the interpreter reported it; absent when the facts probe failed.
     pub version: Option<String>,
 }

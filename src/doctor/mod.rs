@@ -158,11 +158,12 @@ pub fn build_report(g: &Gathered, started: Instant) -> DoctorReport {
         },
         python: g.python.as_ref().map(|p| PythonSummary {
             path: p.path.clone(),
-            source: serde_json::to_value(&p.source)
+            source: serde_json::to_value(p.source)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
             reason: p.reason.clone(),
+            shim: p.shim.clone(),
             version: g.facts().map(|f| f.python.version.clone()),
         }),
         gpu_source: g.gpu.source(),

@@ -3,10 +3,14 @@
 mod discover;
 mod files;
 mod python;
+mod shim;
+mod which;
 
 pub use discover::{is_install, locate, InstallError};
 pub use files::python_files;
-pub use python::{choose_python, find_on_path, on_path, PythonChoice, PythonSource};
+pub use python::{choose_python, choose_python_in, PythonChoice, PythonSource, Surroundings};
+pub use shim::{Shim, ShimKind};
+pub use which::{find_on_path, on_path};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};

@@ -73,6 +73,7 @@ pub(super) fn gathered(cuda: CudaProbe, gpu: GpuView) -> Gathered {
             path: "/venv/bin/python".into(),
             source: PythonSource::InstallVenv,
             reason: "virtual environment at /venv".into(),
+            shim: None,
         }),
         timeout: Duration::from_secs(20),
         facts: ProbeOutcome::Done {

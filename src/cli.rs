@@ -308,7 +308,11 @@ pub struct TuneArgs {
     /// Write a chart (SVG) of throughput and memory against batch size to FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
-    /// Arguments passed verbatim to inference.py in every trial.
+    /// Run the host's own command (given after --) for each trial instead of inference.py; it
+    /// must hold {audio} and {batch_size}, and may hold {image}, {size} and {result_dir}.
+    #[arg(long, requires = "audio", conflicts_with = "apply")]
+    pub exec: bool,
+    /// Arguments passed verbatim to inference.py in every trial; with --exec, the command to run.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,
 }

@@ -27,12 +27,17 @@ pub struct Plan {
     pub audio_s: Option<f64>,
     pub audio_note: Option<String>,
     pub result_dir: PathBuf,
+    /// The folder the child runs in, against which the video it names is resolved.
+    pub workdir: PathBuf,
 }
 
 /// Where each run's results go: a fresh directory under `.sadfix-bench/` in the working directory.
 pub const RESULTS: &str = ".sadfix-bench";
 
 pub fn plan(install: &Install, args: &Generation, cwd: &Path) -> anyhow::Result<Plan> {
+    if let Some(template) = &args.host {
+        return host_plan(template, args, cwd);
+    }
     let script = install.inference_script().ok_or_else(|| {
         coded(
             ExitCode::NoInstall,
@@ -66,22 +71,8 @@ pub fn plan(install: &Install, args: &Generation, cwd: &Path) -> anyhow::Result<
         DEFAULT_IMAGE,
         "--image",
     )?;
-    let (audio_s, audio_note) = match media::wav_seconds(&audio) {
-        Ok(s) => (Some(s), None),
-        Err(e) => (None, Some(format!("audio length unknown: {e}"))),
-    };
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let result_dir = cwd
-        .join(RESULTS)
-        .join(format!("{}-{}", stamp.as_secs(), std::process::id()));
-    std::fs::create_dir_all(&result_dir).with_context(|| {
-        format!(
-            "cannot create the result directory {}",
-            result_dir.display()
-        )
-    })?;
+    let (audio_s, audio_note) = audio_length(&audio);
+    let result_dir = result_dir(cwd)?;
 
     let mut argv: Vec<String> = vec![
         python.path.display().to_string(),
@@ -117,7 +108,85 @@ pub fn plan(install: &Install, args: &Generation, cwd: &Path) -> anyhow::Result<
         audio_s,
         audio_note,
         result_dir,
+        workdir: install.root.clone(),
     })
+}
+
+/// A host's own command (tune's `--exec`): its placeholders filled in, run in sadfix's working
+/// folder (where a host finds its `./checkpoints`), without a shell.
+fn host_plan(template: &[String], args: &Generation, cwd: &Path) -> anyhow::Result<Plan> {
+    let given = |path: Option<&Path>, flag: &str| -> anyhow::Result<Option<PathBuf>> {
+        match path {
+            Some(p) if !p.is_file() => Err(coded(
+                ExitCode::Usage,
+                format!("{flag} {}: no such file", p.display()),
+            )),
+            Some(p) => Ok(Some(std::fs::canonicalize(p).unwrap_or_else(|_| p.into()))),
+            None => Ok(None),
+        }
+    };
+    let audio = given(args.audio.as_deref(), "--audio")?
+        .ok_or_else(|| coded(ExitCode::Usage, "--exec: give the audio with --audio FILE"))?;
+    let image = given(args.image.as_deref(), "--image")?;
+    let (audio_s, audio_note) = audio_length(&audio);
+    let result_dir = result_dir(cwd)?;
+    let workdir = std::env::current_dir().context("cannot read the working directory")?;
+    let number = |n: Option<u32>| n.map(|n| n.to_string());
+    let values = [
+        ("{audio}", Some(audio.display().to_string())),
+        ("{image}", image.as_ref().map(|p| p.display().to_string())),
+        ("{batch_size}", number(args.batch_size)),
+        ("{size}", number(args.size)),
+        ("{result_dir}", Some(result_dir.display().to_string())),
+    ];
+    let mut argv = Vec::with_capacity(template.len());
+    for arg in template {
+        let mut arg = arg.clone();
+        for (name, value) in &values {
+            if !arg.contains(name) {
+                continue;
+            }
+            let value = value.as_deref().ok_or_else(|| {
+                coded(
+                    ExitCode::Usage,
+                    format!("--exec: the command holds {name}, but no value was given for it"),
+                )
+            })?;
+            arg = arg.replace(name, value);
+        }
+        argv.push(arg);
+    }
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).current_dir(&workdir);
+    Ok(Plan {
+        command,
+        argv,
+        audio,
+        audio_s,
+        audio_note,
+        result_dir,
+        workdir,
+    })
+}
+
+fn audio_length(audio: &Path) -> (Option<f64>, Option<String>) {
+    match media::wav_seconds(audio) {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(format!("audio length unknown: {e}"))),
+    }
+}
+
+/// A fresh directory for one run's results under `.sadfix-bench/` in `cwd`.
+fn result_dir(cwd: &Path) -> anyhow::Result<PathBuf> {
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let dir = cwd
+        .join(RESULTS)
+        .join(format!("{}-{}", stamp.as_secs(), std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the result directory {}", dir.display()))?;
+    Ok(dir)
 }
 
 /// The media file given, or the install's own example (SadTalker's default name first).
@@ -178,7 +247,7 @@ pub fn run(
     let timeline = super::stages::parse(&output.lines, output.wall_s);
     let ffprobe = crate::install::on_path("ffprobe");
     let output_video = timeline.output_video.as_ref().map(|named| {
-        let path = install.root.join(named);
+        let path = plan.workdir.join(named);
         media::probe_video(&path, ffprobe.as_deref())
     });
     let mut record = started.record(output, output_video);

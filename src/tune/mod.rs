@@ -126,7 +126,10 @@ pub fn command(global: &GlobalArgs, args: &TuneArgs) -> anyhow::Result<ExitCode>
         rec.applied = true;
         extra.applied = Some(plan);
     }
-    if let Some(rec) = recommendation.as_ref().filter(|r| r.parallel > 1) {
+    if let Some(rec) = recommendation
+        .as_ref()
+        .filter(|r| r.parallel > 1 && options.host.is_none())
+    {
         extra.parallel_command = Some(parallel_command(
             &install,
             rec.parallel,

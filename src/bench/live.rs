@@ -71,7 +71,6 @@ pub fn plan(install: &Install, args: &Generation, cwd: &Path) -> anyhow::Result<
         DEFAULT_IMAGE,
         "--image",
     )?;
-    let (audio_s, audio_note) = audio_length(&audio);
     let result_dir = result_dir(cwd)?;
 
     let mut argv: Vec<String> = vec![
@@ -98,18 +97,29 @@ pub fn plan(install: &Install, args: &Generation, cwd: &Path) -> anyhow::Result<
         add("--preprocess", mode.clone());
     }
     argv.extend(args.passthrough.iter().cloned());
-    let mut command = Command::new(&argv[0]);
     // SadTalker resolves gfpgan/weights and ./results from the working directory.
-    command.args(&argv[1..]).current_dir(&install.root);
-    Ok(Plan {
-        command,
-        argv,
-        audio,
-        audio_s,
-        audio_note,
-        result_dir,
-        workdir: install.root.clone(),
-    })
+    Ok(Plan::new(argv, install.root.clone(), audio, result_dir))
+}
+
+impl Plan {
+    /// `argv` run in `workdir`, rendering `audio` into `result_dir`.
+    fn new(argv: Vec<String>, workdir: PathBuf, audio: PathBuf, result_dir: PathBuf) -> Plan {
+        let (audio_s, audio_note) = match media::wav_seconds(&audio) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(format!("audio length unknown: {e}"))),
+        };
+        let mut command = Command::new(&argv[0]);
+        command.args(&argv[1..]).current_dir(&workdir);
+        Plan {
+            command,
+            argv,
+            audio,
+            audio_s,
+            audio_note,
+            result_dir,
+            workdir,
+        }
+    }
 }
 
 /// A host's own command (tune's `--exec`): its placeholders filled in, run in sadfix's working
@@ -128,7 +138,6 @@ fn host_plan(template: &[String], args: &Generation, cwd: &Path) -> anyhow::Resu
     let audio = given(args.audio.as_deref(), "--audio")?
         .ok_or_else(|| coded(ExitCode::Usage, "--exec: give the audio with --audio FILE"))?;
     let image = given(args.image.as_deref(), "--image")?;
-    let (audio_s, audio_note) = audio_length(&audio);
     let result_dir = result_dir(cwd)?;
     let workdir = std::env::current_dir().context("cannot read the working directory")?;
     let number = |n: Option<u32>| n.map(|n| n.to_string());
@@ -156,24 +165,7 @@ fn host_plan(template: &[String], args: &Generation, cwd: &Path) -> anyhow::Resu
         }
         argv.push(arg);
     }
-    let mut command = Command::new(&argv[0]);
-    command.args(&argv[1..]).current_dir(&workdir);
-    Ok(Plan {
-        command,
-        argv,
-        audio,
-        audio_s,
-        audio_note,
-        result_dir,
-        workdir,
-    })
-}
-
-fn audio_length(audio: &Path) -> (Option<f64>, Option<String>) {
-    match media::wav_seconds(audio) {
-        Ok(s) => (Some(s), None),
-        Err(e) => (None, Some(format!("audio length unknown: {e}"))),
-    }
+    Ok(Plan::new(argv, workdir, audio, result_dir))
 }
 
 /// A fresh directory for one run's results under `.sadfix-bench/` in `cwd`.

@@ -119,7 +119,7 @@ assert doc["python"]["path"] == f"{app}/.venv/bin/python", doc["python"]
 checks = {c["id"]: c for c in doc["checks"]}
 build = checks["torch.build"]
 assert build["summary"].startswith("CPU-only torch build"), build
-assert "torch.version.cuda = None (from import torch)" in build["evidence"], build
+assert "torch.version.cuda = None (from import torch)" in "\n".join(build["evidence"]), build
 cuda = checks["cuda.available"]
 assert cuda["summary"].endswith("torch is a CPU-only build"), cuda
 assert "Torch not compiled with CUDA enabled" in "\n".join(cuda["evidence"]), cuda

@@ -250,3 +250,57 @@ pub fn run(
     record.meta.batch_size = batch_size;
     Ok(record)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(template: &[&str], image: Option<&Path>, dir: &Path) -> anyhow::Result<Plan> {
+        let audio = dir.join("talk.wav");
+        std::fs::write(&audio, b"RIFF").unwrap();
+        let generation = Generation {
+            audio: Some(audio),
+            image: image.map(Path::to_path_buf),
+            batch_size: Some(4),
+            host: Some(template.iter().map(|s| s.to_string()).collect()),
+            ..Generation::default()
+        };
+        let install = Install {
+            root: dir.to_path_buf(),
+            layout: crate::install::Layout::SitePackages,
+            host: None,
+        };
+        plan(&install, &generation, dir)
+    }
+
+    #[test]
+    fn a_hosts_command_gets_each_trials_values_and_runs_in_the_working_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(tmp.path()).unwrap();
+        let p = host(
+            &[
+                "python",
+                "app.py",
+                "--audio={audio}",
+                "-b",
+                "{batch_size}",
+                "{result_dir}",
+            ],
+            None,
+            &dir,
+        )
+        .unwrap();
+        assert_eq!(
+            p.argv[2],
+            format!("--audio={}", dir.join("talk.wav").display())
+        );
+        assert_eq!(p.argv[3..5], ["-b", "4"]);
+        assert_eq!(p.argv[5], p.result_dir.display().to_string());
+        assert!(p.result_dir.starts_with(dir.join(RESULTS)) && p.result_dir.is_dir());
+        assert_eq!(p.workdir, std::env::current_dir().unwrap());
+        let Err(err) = host(&["python", "app.py", "{image}"], None, &dir) else {
+            panic!("{{image}} without --image was accepted");
+        };
+        assert!(err.to_string().contains("holds {image}"), "{err}");
+    }
+}

@@ -207,6 +207,7 @@ assert doc["device"]["device"] == "cpu", doc["device"]
 assert not any("cpu capabilities" in h for h in doc["device"]["how"]), doc["device"]
 assert doc["host"]["kind"] == "exec" and doc["host"]["stages_seen"], doc["host"]
 PY
+cat "$work/bench.out"
 
 run tune-dry 0,1 tune --dry-run --audio talk.wav --json "$work/tune-dry.json"
 check tune-dry <<'PY'
@@ -230,6 +231,7 @@ assert rec and rec["batch_size"] in (1, 2) and rec["parallel"] == 1, rec
 # The package's default (SadTalkerArgs.batch_size = 2) was among the trials: a speed-up is stated.
 assert rec["speedup"] is not None and rec["applied"] is False, rec
 PY
+cat "$work/tune.out"
 
 # Further checks on the same install go here, each as: run NAME CODES ARGS...; check NAME.
 

@@ -74,14 +74,22 @@ pub struct Site {
 pub fn batch_size_site(sites: &[Site]) -> Option<&Site> {
     let batch: Vec<&Site> = sites
         .iter()
-        .filter(|s| s.kind == SiteKind::BatchSize)
-        .filter(|s| !s.file.components().any(|c| c.as_os_str() == "face3d"))
+        .filter(|s| s.kind == SiteKind::BatchSize && !in_face3d(&s.file))
         .collect();
     batch
         .iter()
         .find(|s| s.family == "argparse")
         .or(batch.first())
         .copied()
+}
+
+/// The note of a batch-size site under `face3d/`: listed, never edited.
+pub const FACE3D_BATCH: &str =
+    "the 3D face reconstruction's own training code, not the Face Renderer's batch size; not edited";
+
+/// Whether `file` (relative to the install) is in SadTalker's `face3d/` tree.
+pub fn in_face3d(file: &std::path::Path) -> bool {
+    file.components().any(|c| c.as_os_str() == "face3d")
 }
 
 /// The `--batch_size` default as the install's code has it (`batch_size_site`); `None` when

@@ -158,6 +158,14 @@ batch = [s for s in doc["sites"] if s["file"] == "aiy.py" and s["kind"] == "batc
 assert [(s["line"], s["value"]) for s in batch] == [(int(os.environ["batch_line"]), "2")], batch
 PY
 
+# The 3D reconstruction's training options (face3d/options/train_options.py, --batch_size 32)
+# are not the Face Renderer's batch size: --batch-size must leave them alone.
+run patch-batch 0 patch --batch-size 4 --dry-run --json
+cp "$work/patch-batch.out" "$work/patch-batch.json"
+check patch-batch <<'PY'
+assert not any("face3d" in c["file"] for c in doc["changed"]), doc["changed"]
+PY
+
 # patch then --revert on a copy of the package (the cache stays as built): the bytes come back.
 cp -r "$site" "$work/sadtalker"
 run patch-write 0 --root "$work/sadtalker" patch --force-gpu --python "$py"

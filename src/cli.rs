@@ -322,7 +322,11 @@ pub struct TuneArgs {
     /// Write Prometheus metrics to FILE, atomically (for node_exporter's textfile collector, name it *.prom).
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
-    /// Arguments passed verbatim to inference.py in every trial.
+    /// Run the host's own command (given after --) for each trial instead of inference.py; it
+    /// must hold {audio} and {batch_size}, and may hold {image}, {size} and {result_dir}.
+    #[arg(long, requires = "audio", conflicts_with = "apply")]
+    pub exec: bool,
+    /// Arguments passed verbatim to inference.py in every trial; with --exec, the command to run.
     #[arg(last = true, value_name = "INFERENCE_ARGS")]
     pub passthrough: Vec<String>,
 }

@@ -34,6 +34,11 @@ pub struct DeviceUse {
 fn claim(lines: &[OutputLine]) -> Option<(&'static str, String)> {
     lines.iter().find_map(|l| {
         let text = super::ansi::clean(&l.text);
+        // ffmpeg's x264 banner ("using cpu capabilities: MMX2 SSE2Fast ...") is printed by the
+        // video write of every run, GPU or not: it names the encoder's instruction sets.
+        if text.contains("cpu capabilities") {
+            return None;
+        }
         let found = CLAIM.captures(&text)?.get(1)?.as_str().to_ascii_lowercase();
         let device = if found == "cpu" { "cpu" } else { "cuda" };
         Some((device, text.trim().chars().take(200).collect()))
@@ -225,6 +230,17 @@ mod tests {
             .hint
             .unwrap()
             .starts_with("the log says cuda, but the process tree held no GPU memory"));
+    }
+
+    #[test]
+    fn ffmpegs_x264_banner_claims_no_device() {
+        // Printed by SadTalker's video write (sadtalker-z's ffmpeg re-encode) on every run.
+        let lines = [line(
+            "[libx264 @ 0x55aaec7994c0] using cpu capabilities: MMX2 SSE2Fast SSSE3 SSE4.2 AVX FMA3 BMI2 AVX2 AVX512",
+        )];
+        let found = confirm(&lines, &[held(2900.0)], &[]);
+        assert_eq!((found.device, found.claim_line), ("cuda", None));
+        assert_eq!(confirm(&lines, &[], &[]).device, "unknown");
     }
 
     #[test]

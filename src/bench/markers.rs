@@ -217,11 +217,12 @@ pub fn line_stage(line: &str) -> Option<StageId> {
         .map(|&(_, stage)| stage)
 }
 
-/// The video path in any of the known shapes: `named: X`, `named X`, `named X in Y`.
+/// The video path in any of the known shapes: `named: X`, `named X`, `named X in Y`, and
+/// behind a logger's suffix (sadtalker-z logs `named:X (aiy.py:194)`): the path ends at `.mp4`.
 pub fn video_path(line: &str) -> Option<String> {
     let rest = line[line.find(VIDEO_NAMED)? + VIDEO_NAMED.len()..].trim_start();
     let rest = rest.strip_prefix(':').unwrap_or(rest).trim();
-    let path = match rest.find(".mp4 in ") {
+    let path = match rest.find(".mp4 ").or_else(|| rest.find(".mp4\t")) {
         Some(i) => &rest[..i + 4],
         None => rest,
     };
@@ -264,6 +265,11 @@ mod tests {
         assert_eq!(
             video_path("The generated video is named out.mp4 in ./results/x").as_deref(),
             Some("out.mp4")
+        );
+        assert_eq!(
+            video_path("2026-12-06 00:03:28,217 - AIY - INFO - The generated video is named:./results/2026_12_05_23.58.53.mp4 (aiy.py:194)")
+                .as_deref(),
+            Some("./results/2026_12_05_23.58.53.mp4")
         );
         assert_eq!(video_path("The generated video is named"), None);
     }

@@ -19,6 +19,9 @@ pub struct Generation {
     pub preprocess: Option<String>,
     /// Arguments passed verbatim to `inference.py`.
     pub passthrough: Vec<String>,
+    /// A host's command line to run instead of `inference.py` (tune's `--exec`), with the
+    /// placeholders `{audio}`, `{image}`, `{batch_size}`, `{size}` and `{result_dir}`.
+    pub host: Option<Vec<String>>,
 }
 
 /// What `bench` watches.
@@ -120,6 +123,7 @@ impl BenchOptions {
             enhancer: args.enhancer.clone(),
             preprocess: args.preprocess.clone(),
             passthrough: args.passthrough.clone(),
+            host: None,
         };
         let target = target(args, generation)?;
         if args.duration.is_some() && !matches!(target, Target::Attach { .. }) {

@@ -153,19 +153,16 @@ fn settled(sites: &[&Site]) -> Verdict {
 /// `Face Renderer` (facts section 6.11).
 pub fn check_batch_size(sites: &Result<Vec<Site>, String>, gpu_memory: Option<u64>) -> Check {
     let id = "code.batch_size";
-    let sites: Vec<&Site> = match sites {
+    let all = match sites {
         Err(why) => return Check::new(id, Area::Code, Status::Skip, why.clone()),
-        Ok(all) => all
-            .iter()
-            .filter(|s| s.kind == SiteKind::BatchSize)
-            .collect(),
+        Ok(all) => all,
     };
-    let evidence = listing(&sites);
-    let Some(arg) = sites
+    let sites: Vec<&Site> = all
         .iter()
-        .find(|s| s.family == "argparse")
-        .or(sites.first())
-    else {
+        .filter(|s| s.kind == SiteKind::BatchSize)
+        .collect();
+    let evidence = listing(&sites);
+    let Some(arg) = crate::patch::batch_size_site(all) else {
         return Check::new(id, Area::Code, Status::Skip, "no batch-size setting found");
     };
     let value: Option<u32> = arg.value.trim().parse().ok();

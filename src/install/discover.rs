@@ -1,6 +1,7 @@
 //! Finding the install: `--root`, else walk up from the working directory. At each level the
-//! directory itself and the known nested layouts are tried; two candidates at one level is an
-//! error, never a guess.
+//! directory itself and the known nested layouts are tried (a clone, a webui extension, a
+//! vendored copy, ComfyUI nodes, a pip package in the folder's `venv/` or `.venv/`); two
+//! candidates at one level is an error, never a guess.
 
 use super::{Install, Layout};
 use std::fmt;
@@ -42,9 +43,23 @@ const MARKERS: [&str; 4] = [
     "src/facerender",
 ];
 
+/// Modules of SadTalker's `src/` that a pip package renaming it (`sadtalker-z`: `sadtalker/`)
+/// keeps; such a package has no entry script (its users' apps import it).
+const PACKAGE_MARKERS: [&str; 4] = [
+    "__init__.py",
+    "utils/init_path.py",
+    "facerender/animate.py",
+    "test_audio2coeff.py",
+];
+
 /// Whether `dir` looks like a SadTalker directory (facts, section 1).
 pub fn is_install(dir: &Path) -> bool {
     ENTRIES.iter().any(|e| dir.join(e).is_file()) && MARKERS.iter().any(|m| dir.join(m).exists())
+}
+
+/// Whether `dir` is SadTalker's code installed as a Python package (`site-packages/sadtalker`).
+pub fn is_package(dir: &Path) -> bool {
+    PACKAGE_MARKERS.iter().all(|m| dir.join(m).is_file())
 }
 
 /// Find the install: `root` if given (the install itself or a host app around it), else the
@@ -92,6 +107,9 @@ fn candidates_at(dir: &Path, looked: &mut Vec<PathBuf>) -> Vec<Install> {
     if is_install(dir) {
         return vec![classify(dir)];
     }
+    if is_package(dir) {
+        return vec![package_install(dir, None)];
+    }
     let mut found = Vec::new();
     let nested = [
         ("extensions/SadTalker", Layout::WebuiExtension),
@@ -103,6 +121,15 @@ fn candidates_at(dir: &Path, looked: &mut Vec<PathBuf>) -> Vec<Install> {
         looked.push(path.clone());
         if is_install(&path) {
             found.push(nested_install(&path, layout, dir));
+        }
+    }
+    for venv in ["venv", ".venv"] {
+        for path in site_packages(&dir.join(venv)) {
+            let package = path.join("sadtalker");
+            looked.push(package.clone());
+            if is_package(&package) {
+                found.push(package_install(&package, Some(dir)));
+            }
         }
     }
     let nodes = dir.join("custom_nodes");
@@ -127,6 +154,40 @@ fn nested_install(path: &Path, layout: Layout, host: &Path) -> Install {
         install.host = Some(host.to_path_buf());
     }
     install
+}
+
+/// The `site-packages` folders of a venv (`lib/python3.*/site-packages`).
+fn site_packages(venv: &Path) -> Vec<PathBuf> {
+    if !venv.join("pyvenv.cfg").is_file() {
+        return Vec::new();
+    }
+    sorted_dirs(&venv.join("lib"))
+        .into_iter()
+        .filter(|d| {
+            d.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("python3"))
+        })
+        .map(|d| d.join("site-packages"))
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+/// A pip-installed package. Its app is the folder that was searched (the one holding the venv),
+/// else the folder around the environment the package is installed in: SadTalker reads
+/// `./checkpoints` and `./gfpgan/weights` from the app's working folder, not from the package.
+fn package_install(dir: &Path, app: Option<&Path>) -> Install {
+    let host = app.map(Path::to_path_buf).or_else(|| {
+        dir.ancestors()
+            .find(|a| a.join("pyvenv.cfg").is_file())
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    });
+    Install {
+        root: dir.to_path_buf(),
+        layout: Layout::SitePackages,
+        host,
+    }
 }
 
 /// The layout of an install directory, judged from its own path and files.
@@ -210,6 +271,57 @@ mod tests {
             locate(Some(&app), Path::new("/")).unwrap().layout,
             Layout::Vendored
         );
+    }
+
+    fn make_package(site: &Path) -> PathBuf {
+        let package = site.join("sadtalker");
+        fs::create_dir_all(package.join("utils")).unwrap();
+        fs::create_dir_all(package.join("facerender")).unwrap();
+        for file in [
+            "__init__.py",
+            "aiy.py",
+            "test_audio2coeff.py",
+            "utils/init_path.py",
+            "facerender/animate.py",
+        ] {
+            fs::write(package.join(file), "").unwrap();
+        }
+        package
+    }
+
+    #[test]
+    fn a_pip_package_in_the_apps_venv_is_found_from_the_app() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = tmp.path().join("app");
+        let venv = app.join(".venv");
+        fs::create_dir_all(&venv).unwrap();
+        fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        let package = make_package(&venv.join("lib/python3.11/site-packages"));
+        // The model data folder beside the app's script is not the package.
+        fs::create_dir_all(app.join("sadtalker/config")).unwrap();
+        let found = locate(None, &app).unwrap();
+        assert_eq!(found.layout, Layout::SitePackages);
+        assert_eq!(found.root, absolute(&package));
+        assert_eq!(found.host, Some(absolute(&app)));
+        assert_eq!(found.data_root(), absolute(&app));
+        assert!(found.inference_script().is_none());
+    }
+
+    #[test]
+    fn a_pip_package_given_as_root_belongs_to_the_folder_around_its_venv() {
+        let tmp = tempfile::tempdir().unwrap();
+        let venv = tmp.path().join("env");
+        fs::create_dir_all(&venv).unwrap();
+        fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        let package = make_package(&venv.join("lib/python3.11/site-packages"));
+        let found = locate(Some(&package), Path::new("/")).unwrap();
+        assert_eq!(found.layout, Layout::SitePackages);
+        assert_eq!(found.host, Some(absolute(tmp.path())));
+        // A copy outside any environment is its own data root.
+        let copy = make_package(&tmp.path().join("copy"));
+        let found = locate(Some(&copy), Path::new("/")).unwrap();
+        assert_eq!(found.data_root(), absolute(&copy));
+        assert_eq!((found.layout, found.host), (Layout::SitePackages, None));
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod python;
 mod shim;
 mod which;
 
-pub use discover::{is_install, locate, InstallError};
+pub use discover::{is_install, is_package, locate, InstallError};
 pub use files::python_files;
 pub use python::{choose_python, choose_python_in, PythonChoice, PythonSource, Surroundings};
 pub use shim::{Shim, ShimKind};
@@ -29,6 +29,9 @@ pub enum Layout {
     ComfyNode,
     /// An API wrapper whose entry point is `cli/inference.py`.
     CliWrapper,
+    /// SadTalker's code as a pip package in a venv's `site-packages` (`sadtalker-z`), imported
+    /// by an app: no `inference.py`.
+    SitePackages,
 }
 
 impl Layout {
@@ -39,6 +42,7 @@ impl Layout {
             Layout::Vendored => "vendored in another app",
             Layout::ComfyNode => "ComfyUI custom node",
             Layout::CliWrapper => "API wrapper (cli/inference.py)",
+            Layout::SitePackages => "pip package in site-packages",
         }
     }
 }
@@ -60,6 +64,15 @@ impl Install {
             .iter()
             .map(|p| self.root.join(p))
             .find(|p| p.is_file())
+    }
+
+    /// Where SadTalker reads `checkpoints/` and `gfpgan/weights/`: the install, or for a pip
+    /// package the app's folder (its working folder when it runs).
+    pub fn data_root(&self) -> &Path {
+        match (self.layout, &self.host) {
+            (Layout::SitePackages, Some(app)) => app,
+            _ => &self.root,
+        }
     }
 
     /// A path relative to the install root, for display.

@@ -25,7 +25,9 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
     let wants = |r: &super::recipe::Recipe| r.option.is_some_and(|o| options.wants(o));
     let buckets = matcher::find_all(catalog, src, &|r| r.listed || wants(r));
     for (recipe, matches) in catalog.recipes.iter().zip(buckets) {
-        let wanted = wants(recipe);
+        let training =
+            recipe.kind == super::site::SiteKind::BatchSize && super::site::in_face3d(rel);
+        let wanted = wants(recipe) && !training;
         for m in matches {
             let Some(site_node) = m.node(recipe.site) else {
                 continue;
@@ -44,9 +46,16 @@ pub fn analyze(catalog: &Catalog, src: &Source, rel: &Path, options: &PatchOptio
                         kind: recipe.kind,
                         family: recipe.family.clone(),
                         value,
-                        action: recipe.action,
+                        action: match recipe.action {
+                            Action::Rewrite if training => Action::ReportOnly,
+                            action => action,
+                        },
                         recipe: Some(recipe.id.clone()),
-                        note: recipe.note.clone(),
+                        note: if training {
+                            super::site::FACE3D_BATCH.to_string()
+                        } else {
+                            recipe.note.clone()
+                        },
                         gate: None,
                     },
                 ));

@@ -43,4 +43,4 @@ pub use plan::{plan, Plan};
 pub use recipe::{Applicability, RecipeErrors};
 pub use revert::{revert, RevertOutcome};
 pub use scan::{scan_install, ScanError, ScanReport};
-pub use site::{default_batch_size, Action, Site, SiteKind};
+pub use site::{batch_size_site, default_batch_size, Action, Site, SiteKind};

@@ -256,3 +256,35 @@ fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
         None => Prepared::Parsed(bytes, src),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::site::{default_batch_size, SiteKind};
+    use crate::patch::Action;
+    use std::fs;
+
+    #[test]
+    fn face3d_training_options_are_never_the_batch_size() {
+        // SadTalker's own tree has both: inference.py's Face Renderer flag and the 3D face
+        // reconstruction's training options (upstream and the sadtalker-z package alike).
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("src/face3d/options")).unwrap();
+        fs::create_dir_all(root.join("src/utils")).unwrap();
+        fs::write(root.join("src/utils/init_path.py"), "").unwrap();
+        let flag = "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--batch_size', type=int, default=BS)\n";
+        fs::write(root.join("inference.py"), flag.replace("BS", "2")).unwrap();
+        let training = root.join("src/face3d/options/train_options.py");
+        fs::write(&training, flag.replace("BS", "32")).unwrap();
+        let install = crate::install::locate(Some(root), root).unwrap();
+        let sites = scan_install(&install).unwrap();
+        assert_eq!(default_batch_size(&sites), Some(2));
+        let face3d: Vec<_> = sites
+            .iter()
+            .filter(|s| s.kind == SiteKind::BatchSize && s.file.starts_with("src/face3d"))
+            .collect();
+        assert_eq!(face3d.len(), 1);
+        assert_eq!(face3d[0].action, Action::ReportOnly);
+    }
+}

@@ -67,16 +67,34 @@ pub struct Site {
     pub gate: Option<String>,
 }
 
-/// The `--batch_size` default as the install's code has it: the argparse site when there is
-/// one, else the first batch-size site; `None` when no batch-size site holds a number.
-pub fn default_batch_size(sites: &[Site]) -> Option<u32> {
+/// The site that sets the Face Renderer's batch size: the argparse `--batch_size` when there is
+/// one, else the first batch-size site (a pip package's `SadTalkerArgs.batch_size`). Sites under
+/// `face3d/` are never it: that is the 3D face reconstruction's own training code
+/// (`face3d/options/train_options.py` has `--batch_size` default 32, `arcface_torch/configs`
+/// 128), which inference never reads.
+pub fn batch_size_site(sites: &[Site]) -> Option<&Site> {
     let batch: Vec<&Site> = sites
         .iter()
-        .filter(|s| s.kind == SiteKind::BatchSize)
+        .filter(|s| s.kind == SiteKind::BatchSize && !in_face3d(&s.file))
         .collect();
-    let site = batch
+    batch
         .iter()
         .find(|s| s.family == "argparse")
-        .or(batch.first())?;
-    site.value.trim().parse().ok()
+        .or(batch.first())
+        .copied()
+}
+
+/// The note of a batch-size site under `face3d/`: listed, never edited.
+pub const FACE3D_BATCH: &str =
+    "the 3D face reconstruction's own training code, not the Face Renderer's batch size; not edited";
+
+/// Whether `file` (relative to the install) is in SadTalker's `face3d/` tree.
+pub fn in_face3d(file: &std::path::Path) -> bool {
+    file.components().any(|c| c.as_os_str() == "face3d")
+}
+
+/// The `--batch_size` default as the install's code has it (`batch_size_site`); `None` when
+/// that site holds no number.
+pub fn default_batch_size(sites: &[Site]) -> Option<u32> {
+    batch_size_site(sites)?.value.trim().parse().ok()
 }

@@ -134,7 +134,10 @@ pub fn run(install: &Install, mut options: TuneOptions, cwd: &Path) -> anyhow::R
         rec.applied = true;
         extra.applied = Some(plan);
     }
-    if let Some(rec) = recommendation.as_ref().filter(|r| r.parallel > 1) {
+    if let Some(rec) = recommendation
+        .as_ref()
+        .filter(|r| r.parallel > 1 && options.host.is_none())
+    {
         extra.parallel_command = Some(parallel_command(
             &install,
             rec.parallel,

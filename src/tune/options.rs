@@ -26,7 +26,12 @@ pub struct TuneOptions {
     /// `--metrics`: the Prometheus textfile to write.
     pub metrics: Option<PathBuf>,
     pub passthrough: Vec<String>,
+    /// With `--exec`: the host's command line, its placeholders filled in for each trial.
+    pub host: Option<Vec<String>>,
 }
+
+/// What a host's command must hold for tune to vary it (`--exec`).
+const HOST_PLACEHOLDERS: &[&str] = &["{audio}", "{batch_size}"];
 
 /// The flags inference.py gets from tune itself; passing them after `--` would fight the trials.
 const OWNED_FLAGS: &[&str] = &[
@@ -67,7 +72,19 @@ impl TryFrom<&TuneArgs> for TuneOptions {
                 a.headroom
             ));
         }
-        if let Some(flag) = owned_flag(&a.passthrough, OWNED_FLAGS) {
+        if a.exec {
+            if a.passthrough.is_empty() {
+                return Err("--exec: give the host's command after --".into());
+            }
+            if let Some(missing) = HOST_PLACEHOLDERS
+                .iter()
+                .find(|p| !a.passthrough.iter().any(|arg| arg.contains(*p)))
+            {
+                return Err(format!(
+                    "--exec: the command has no {missing}; tune puts each trial's clip and batch size there (for example: -- python app.py --audio {{audio}} --batch-size {{batch_size}})"
+                ));
+            }
+        } else if let Some(flag) = owned_flag(&a.passthrough, OWNED_FLAGS) {
             return Err(format!(
                 "{flag} after --: tune sets it for every trial; use --batch-sizes, --size, --audio or --image"
             ));
@@ -92,7 +109,12 @@ impl TryFrom<&TuneArgs> for TuneOptions {
             json: a.json.clone(),
             svg: a.svg.clone(),
             metrics: a.metrics.clone(),
-            passthrough: a.passthrough.clone(),
+            passthrough: if a.exec {
+                Vec::new()
+            } else {
+                a.passthrough.clone()
+            },
+            host: a.exec.then(|| a.passthrough.clone()),
         })
     }
 }
@@ -178,6 +200,37 @@ mod tests {
             let err = options(&argv).unwrap_err();
             assert!(err.starts_with(flag), "{argv:?}: {err}");
         }
+    }
+
+    #[test]
+    fn exec_takes_the_hosts_command_with_its_placeholders() {
+        let host = [
+            "--audio",
+            "a.wav",
+            "--exec",
+            "--",
+            "python",
+            "app.py",
+            "--audio",
+            "{audio}",
+            "--bs",
+            "{batch_size}",
+        ];
+        let o = options(&host).unwrap();
+        assert_eq!(
+            o.host.as_deref().unwrap()[1..4],
+            ["app.py", "--audio", "{audio}"]
+        );
+        assert!(o.passthrough.is_empty());
+        let err = options(&[
+            "--audio", "a.wav", "--exec", "--", "python", "app.py", "{audio}",
+        ]);
+        assert!(err.unwrap_err().contains("no {batch_size}"));
+        // Without --audio there is nothing to cut the trial clip from; --apply edits the install.
+        assert!(Cli::try_parse_from(["sadfix", "tune", "--exec", "--", "x"]).is_err());
+        assert!(
+            Cli::try_parse_from(["sadfix", "tune", "--audio", "a", "--exec", "--apply"]).is_err()
+        );
     }
 
     #[test]

@@ -123,6 +123,7 @@ fn generation(setup: &TrialSetup, batch_size: u32) -> Generation {
         batch_size: Some(batch_size),
         size: Some(o.size),
         passthrough: o.passthrough.clone(),
+        host: o.host.clone(),
         ..Generation::default()
     }
 }

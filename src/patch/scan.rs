@@ -9,6 +9,7 @@ use super::recipe::{Catalog, RecipeErrors};
 use super::site::Site;
 use super::source::{Source, SyntaxErrorAt};
 use crate::install::{python_files, Install};
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -78,13 +79,14 @@ pub fn scan_with_catalog(
 /// The needles that occur in at least one of `files` (read on all cores; a file that cannot
 /// be read is read again, and reported, by the scan itself).
 pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
+    let finder = finder(needles);
     let per_file = par_map(files.to_vec(), &|path: PathBuf| {
         let bytes = std::fs::read(path).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        needles
-            .iter()
-            .map(|n| text.contains(n.as_str()))
-            .collect::<Vec<bool>>()
+        let mut found = vec![false; needles.len()];
+        for m in finder.find_overlapping_iter(&bytes) {
+            found[m.pattern().as_usize()] = true;
+        }
+        found
     });
     needles
         .iter()
@@ -92,6 +94,12 @@ pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
         .filter(|(i, _)| per_file.iter().any(|hits| hits[*i]))
         .map(|(_, n)| n.clone())
         .collect()
+}
+
+/// One automaton for every needle: a file is searched once for all of them (Aho-Corasick),
+/// not once per needle.
+fn finder(needles: &[String]) -> AhoCorasick {
+    AhoCorasick::new(needles).expect("needles are plain strings")
 }
 
 /// Why a file could not be analysed.
@@ -160,11 +168,12 @@ pub fn analyze_files<'c>(
     options: &PatchOptions,
     partial: bool,
 ) -> Result<(&'c Catalog, Vec<FileResult>), RecipeErrors> {
+    let finder = finder(needles);
     std::thread::scope(|scope| {
         let loading = scope.spawn(load);
         let prepared = par_map(files.to_vec(), &|path: PathBuf| {
             let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            (rel, prepare(needles, &path, partial))
+            (rel, prepare(&finder, &path, partial))
         });
         let catalog = loading.join().expect("loading the recipes panicked")?;
         let outcomes = par_map(prepared, &|(rel, p): (PathBuf, Prepared)| {
@@ -205,32 +214,32 @@ fn par_map<T: Send, U: Send>(items: Vec<T>, f: &(dyn Fn(T) -> U + Sync)) -> Vec<
     })
 }
 
-fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
+fn prepare(finder: &AhoCorasick, path: &Path, partial: bool) -> Prepared {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
     };
-    let worth = |text: &str| needles.iter().any(|n| text.contains(n.as_str()));
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         // Only a file a recipe could match is worth a complaint.
         Err(e) => {
-            return if worth(&String::from_utf8_lossy(&bytes)) {
+            return if finder.is_match(String::from_utf8_lossy(&bytes).as_ref()) {
                 Prepared::Broken(Broken::NotUtf8(e.valid_up_to()))
             } else {
                 Prepared::Skipped
             };
         }
     };
-    if !worth(text) {
+    // Every start of every needle, overlapping ones included, in one pass.
+    let mut hits: Vec<usize> = finder
+        .find_overlapping_iter(text)
+        .map(|m| m.start())
+        .collect();
+    if hits.is_empty() {
         return Prepared::Skipped;
     }
     if partial {
         // Only the statements around needle hits; anything unexpected means the whole file.
-        let mut hits: Vec<usize> = needles
-            .iter()
-            .flat_map(|n| text.match_indices(n.as_str()).map(|(at, _)| at))
-            .collect();
         hits.sort_unstable();
         hits.dedup();
         let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };

@@ -175,6 +175,24 @@ pub fn for_needles(hit: &[String]) -> Result<&'static Catalog, RecipeErrors> {
     found.as_ref().map_err(Clone::clone)
 }
 
+/// The listed recipes named in `ids` (what `prefilter` says can match a tree), each distinct
+/// set compiled once per process.
+pub fn for_recipes(ids: &[String]) -> Result<&'static Catalog, RecipeErrors> {
+    type Cache = Vec<(Vec<String>, &'static Result<Catalog, RecipeErrors>)>;
+    static CACHE: std::sync::Mutex<Cache> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let found = match cache.iter().find(|(key, _)| key.as_slice() == ids) {
+        Some((_, catalog)) => *catalog,
+        None => {
+            let built = load_where(SHIPPED, &|r| r.listed != Some(false) && ids.contains(&r.id));
+            let leaked: &'static Result<Catalog, RecipeErrors> = Box::leak(Box::new(built));
+            cache.push((ids.to_vec(), leaked));
+            leaked
+        }
+    };
+    found.as_ref().map_err(Clone::clone)
+}
+
 /// The smallest catalog that serves `options`: `listed()` unless a flag asks for a recipe
 /// only the whole catalog has.
 pub fn for_options(options: &PatchOptions) -> fn() -> Result<&'static Catalog, RecipeErrors> {

@@ -5,6 +5,7 @@ use super::catalog;
 use super::engine::{self, Analysis};
 use super::options::PatchOptions;
 use super::outline;
+use super::prefilter;
 use super::recipe::{Catalog, RecipeErrors};
 use super::site::Site;
 use super::source::{Source, SyntaxErrorAt};
@@ -52,9 +53,10 @@ pub fn scan_with_catalog(
     install: &Install,
 ) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
     let files = python_files(&install.root);
-    let hit = needles_hit(catalog::needles(), &files);
+    let prefilter = prefilter::listed();
+    let ids = prefilter.recipes_for(&present(&prefilter.strings, &files));
     let (catalog, results) = analyze_files(
-        || catalog::for_needles(&hit),
+        || catalog::for_recipes(&ids),
         catalog::needles(),
         &install.root,
         &files,
@@ -79,21 +81,27 @@ pub fn scan_with_catalog(
 /// The needles that occur in at least one of `files` (read on all cores; a file that cannot
 /// be read is read again, and reported, by the scan itself).
 pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
-    let finder = finder(needles);
-    let per_file = par_map(files.to_vec(), &|path: PathBuf| {
-        let bytes = std::fs::read(path).unwrap_or_default();
-        let mut found = vec![false; needles.len()];
-        for m in finder.find_overlapping_iter(&bytes) {
-            found[m.pattern().as_usize()] = true;
-        }
-        found
-    });
+    let per_file = present(needles, files);
     needles
         .iter()
         .enumerate()
         .filter(|(i, _)| per_file.iter().any(|hits| hits[*i]))
         .map(|(_, n)| n.clone())
         .collect()
+}
+
+/// For each file, which of `strings` it holds (read on all cores, one pass per file; a file
+/// that cannot be read holds none, and is reported by the scan itself).
+pub fn present(strings: &[String], files: &[PathBuf]) -> Vec<Vec<bool>> {
+    let finder = finder(strings);
+    par_map(files.to_vec(), &|path: PathBuf| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let mut found = vec![false; strings.len()];
+        for m in finder.find_overlapping_iter(&bytes) {
+            found[m.pattern().as_usize()] = true;
+        }
+        found
+    })
 }
 
 /// One automaton for every needle: a file is searched once for all of them (Aho-Corasick),

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The distributions whose versions sadfix reads: doctor's package checks and the packages that
-/// gate `sadfix patch --compat`.
+/// The distributions whose versions sadfix reads: SadTalker's requirements first (doctor's
+/// `packages.versions` checks the first eleven), then the packages that gate
+/// `sadfix patch --compat`.
 pub const PACKAGES: &[&str] = &[
     "torch",
     "torchvision",

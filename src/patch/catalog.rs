@@ -154,27 +154,6 @@ pub fn listed() -> Result<&'static Catalog, RecipeErrors> {
         .map_err(Clone::clone)
 }
 
-/// The listed recipes with a needle among `hit` (the needles that occur in the files to
-/// scan): a recipe none of whose needles occurs cannot match, so it is not compiled. Each
-/// distinct set is compiled once per process.
-pub fn for_needles(hit: &[String]) -> Result<&'static Catalog, RecipeErrors> {
-    type Cache = Vec<(Vec<String>, &'static Result<Catalog, RecipeErrors>)>;
-    static CACHE: std::sync::Mutex<Cache> = std::sync::Mutex::new(Vec::new());
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    let found = match cache.iter().find(|(key, _)| key.as_slice() == hit) {
-        Some((_, catalog)) => *catalog,
-        None => {
-            let built = load_where(SHIPPED, &|r| {
-                r.listed != Some(false) && r.needles.iter().any(|n| hit.contains(n))
-            });
-            let leaked: &'static Result<Catalog, RecipeErrors> = Box::leak(Box::new(built));
-            cache.push((hit.to_vec(), leaked));
-            leaked
-        }
-    };
-    found.as_ref().map_err(Clone::clone)
-}
-
 /// The listed recipes named in `ids` (what `prefilter` says can match a tree), each distinct
 /// set compiled once per process.
 pub fn for_recipes(ids: &[String]) -> Result<&'static Catalog, RecipeErrors> {

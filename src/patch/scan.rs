@@ -78,18 +78,6 @@ pub fn scan_with_catalog(
     Ok((report, catalog))
 }
 
-/// The needles that occur in at least one of `files` (read on all cores; a file that cannot
-/// be read is read again, and reported, by the scan itself).
-pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
-    let per_file = present(needles, files);
-    needles
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| per_file.iter().any(|hits| hits[*i]))
-        .map(|(_, n)| n.clone())
-        .collect()
-}
-
 /// For each file, which of `strings` it holds (read on all cores, one pass per file; a file
 /// that cannot be read holds none, and is reported by the scan itself).
 pub fn present(strings: &[String], files: &[PathBuf]) -> Vec<Vec<bool>> {

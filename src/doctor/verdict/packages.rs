@@ -4,23 +4,12 @@
 use crate::doctor::check::{Area, Check, Status};
 use crate::doctor::gathered::Gathered;
 use crate::doctor::probe::Degradations;
+use crate::install::packages::PACKAGES;
 use crate::install::PythonSource;
 use std::path::Path;
 
-/// The packages SadTalker's requirements name, as the facts probe reports them.
-const REQUIRED: [&str; 11] = [
-    "torch",
-    "torchvision",
-    "torchaudio",
-    "numpy",
-    "basicsr",
-    "gfpgan",
-    "facexlib",
-    "face_alignment",
-    "librosa",
-    "imageio-ffmpeg",
-    "safetensors",
-];
+/// The packages SadTalker's requirements name: the first eleven whose versions sadfix reads.
+const REQUIRED: &[&str] = PACKAGES.split_at(11).0;
 
 /// `major.minor` of a version string ("0.17.1+cu121" is (0, 17)).
 pub fn major_minor(version: &str) -> Option<(u32, u32)> {

@@ -20,6 +20,8 @@ pub struct Prefilter {
 #[derive(Debug)]
 struct Needs {
     id: String,
+    /// `device`, `batch_size` or `compat`, as the YAML says.
+    kind: String,
     /// One of these (indices into `strings`) ...
     any: Vec<usize>,
     /// ... and all of these, in the same file.
@@ -48,6 +50,7 @@ pub fn listed() -> &'static Prefilter {
                 any: r.needles.iter().map(|n| at(n)).collect(),
                 all: required_literals(&r.query).iter().map(|l| at(l)).collect(),
                 id: r.id,
+                kind: r.kind,
             })
             .collect();
         Prefilter { strings, recipes }
@@ -57,8 +60,18 @@ pub fn listed() -> &'static Prefilter {
 impl Prefilter {
     /// The ids of the recipes that can match, given for each file which of `strings` it holds.
     pub fn recipes_for(&self, present: &[Vec<bool>]) -> Vec<String> {
+        self.recipes_where(present, &|_, _| true)
+    }
+
+    /// `recipes_for`, of the recipes `keep(id, kind)` selects.
+    pub fn recipes_where(
+        &self,
+        present: &[Vec<bool>],
+        keep: &dyn Fn(&str, &str) -> bool,
+    ) -> Vec<String> {
         self.recipes
             .iter()
+            .filter(|r| keep(&r.id, &r.kind))
             .filter(|r| {
                 present
                     .iter()

@@ -43,6 +43,15 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
     Ok(scan_report(install)?.sites)
 }
 
+/// The sites of the recipes `keep(id, kind)` selects only: the others are never compiled
+/// (`doctor` needs the device and batch-size sites and a few compat ones).
+pub fn scan_install_where(
+    install: &Install,
+    keep: &dyn Fn(&str, &str) -> bool,
+) -> Result<Vec<Site>, ScanError> {
+    Ok(scan_where(install, keep)?.0.sites)
+}
+
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
     Ok(scan_with_catalog(install)?.0)
@@ -52,9 +61,16 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
 pub fn scan_with_catalog(
     install: &Install,
 ) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
+    scan_where(install, &|_, _| true)
+}
+
+fn scan_where(
+    install: &Install,
+    keep: &dyn Fn(&str, &str) -> bool,
+) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
     let files = python_files(&install.root);
     let prefilter = prefilter::listed();
-    let ids = prefilter.recipes_for(&present(&prefilter.strings, &files));
+    let ids = prefilter.recipes_where(&present(&prefilter.strings, &files), keep);
     let (catalog, results) = analyze_files(
         || catalog::for_recipes(&ids),
         catalog::needles(),

@@ -75,3 +75,35 @@ fn the_layout_of_the_machines_interpreters_reads_as_they_report_themselves() {
         check(Path::new("/usr/bin/python3"));
     }
 }
+
+/// A venv made by the interpreter itself, alone and with the system's site packages.
+#[test]
+fn venvs_read_as_they_report_themselves() {
+    let bases: Vec<PathBuf> = ["/usr/bin/python3"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .collect();
+    for base in bases {
+        for system in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let venv = dir.path().join("venv");
+            let mut cmd = Command::new(&base);
+            cmd.args(["-m", "venv", "--without-pip"]);
+            if system {
+                cmd.arg("--system-site-packages");
+            }
+            let made = cmd.arg(&venv).output().expect("python -m venv runs");
+            if !made.status.success() {
+                // No venv module (Debian without python3-venv): nothing to compare.
+                eprintln!(
+                    "{}: no venv: {}",
+                    base.display(),
+                    String::from_utf8_lossy(&made.stderr)
+                );
+                continue;
+            }
+            check(&venv.join("bin/python"));
+        }
+    }
+}

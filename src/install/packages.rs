@@ -199,7 +199,12 @@ fn user_site(xy: &str, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
 /// A site directory, then the paths its `.pth` files add (lines that are not comments or
 /// `import` statements, relative to the directory, kept when they exist).
 fn push_site(dirs: &mut Vec<PathBuf>, site: PathBuf) {
-    if dirs.contains(&site) {
+    // A venv's `lib64` is a link to its `lib`: one directory, listed once.
+    let same = |a: &Path, b: &Path| {
+        a == b
+            || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    };
+    if dirs.iter().any(|d| same(d, &site)) {
         return;
     }
     let mut pth: Vec<PathBuf> = std::fs::read_dir(&site)

@@ -1,7 +1,7 @@
 //! The shipped recipes, embedded at build time from `patches/*.yaml` and validated once.
 
 use super::options::{PatchOption, PatchOptions};
-use super::recipe::{load_all, load_where, Catalog, RecipeErrors};
+use super::recipe::{load_all, load_where, Catalog, RecipeErrors, Shards};
 use super::rule::RawRecipe;
 use std::sync::OnceLock;
 
@@ -130,7 +130,13 @@ pub fn meta(id: &str) -> Option<&'static RecipeMeta> {
 pub fn site_packages() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| load_where(SHIPPED, &|r| r.scope.as_deref() == Some("site-packages")))
+        .get_or_init(|| {
+            load_where(
+                SHIPPED,
+                &|r| r.scope.as_deref() == Some("site-packages"),
+                Shards::PerCore,
+            )
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -149,7 +155,7 @@ pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
 pub fn listed() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| load_where(SHIPPED, &|r| r.listed != Some(false)))
+        .get_or_init(|| load_where(SHIPPED, &|r| r.listed != Some(false), Shards::PerCore))
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -163,7 +169,11 @@ pub fn for_recipes(ids: &[String]) -> Result<&'static Catalog, RecipeErrors> {
     let found = match cache.iter().find(|(key, _)| key.as_slice() == ids) {
         Some((_, catalog)) => *catalog,
         None => {
-            let built = load_where(SHIPPED, &|r| r.listed != Some(false) && ids.contains(&r.id));
+            let built = load_where(
+                SHIPPED,
+                &|r| r.listed != Some(false) && ids.contains(&r.id),
+                Shards::One,
+            );
             let leaked: &'static Result<Catalog, RecipeErrors> = Box::leak(Box::new(built));
             cache.push((ids.to_vec(), leaked));
             leaked

@@ -48,15 +48,16 @@ fn main() {
     let install = locate(Some(&root), Path::new("/")).expect("the generated tree is an install");
     let start = Instant::now();
     let all_files = sadfix::install::python_files(&install.root);
-    let hit = sadfix::patch::scan::needles_hit(catalog::needles(), &all_files);
+    let filter = sadfix::patch::prefilter::listed();
+    let ids = filter.recipes_for(&sadfix::patch::scan::present(&filter.strings, &all_files));
     let prefilter = start.elapsed();
     let start = Instant::now();
-    let needed = catalog::for_needles(&hit)
+    let needed = catalog::for_recipes(&ids)
         .expect("recipes load")
         .recipes
         .len();
     println!(
-        "find the needles in the tree: {:.2} ms; compile the {needed} recipes they need, once: {:.2} ms",
+        "find the needles and literals in the tree: {:.2} ms; compile the {needed} recipes that can match, once: {:.2} ms",
         prefilter.as_secs_f64() * 1e3,
         start.elapsed().as_secs_f64() * 1e3
     );

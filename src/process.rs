@@ -186,6 +186,18 @@ impl Finished {
     }
 }
 
+/// Lower the calling thread's scheduling priority (nice +10, Linux sets it per thread): work
+/// that runs beside a probe that matters more, such as doctor's checks beside the torch import,
+/// then yields the CPU to it on a busy machine. Threads and children started from this thread
+/// inherit it. Best effort: a failure leaves the priority as it was.
+pub fn yield_cpu_to_others() {
+    // SAFETY: gettid and setpriority take and return plain integers.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 /// The last `n` non-empty lines of `text`, joined with newlines.
 pub fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -401,3 +401,59 @@ fn a_python_without_any_gated_package_is_named_in_a_warning() {
     assert!(stderr.contains("pass --python"), "{stderr}");
     assert!(stderr.contains(&python().display().to_string()), "{stderr}");
 }
+
+/// The gates are judged from the venv's layout alone: its `python` here cannot even start, so
+/// any version scan reports was read from disk.
+#[test]
+fn scan_reads_a_venvs_versions_from_disk_without_starting_its_python() {
+    let tmp = tempfile::tempdir().unwrap();
+    let install = tmp.path().join("SadTalker");
+    copy_tree(&fixtures().join("compat/SadTalker"), &install);
+    let venv = install.join("venv");
+    let site = venv.join("lib/python3.12/site-packages");
+    copy_tree(&fixtures().join("compat/packages-new"), &site);
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(venv.join("bin/python"), b"\x7fELF not an interpreter").unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /nowhere/bin\ninclude-system-site-packages = false\nversion = 3.12.4\n",
+    )
+    .unwrap();
+    let out = sadfix(&install)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("PATH", "/usr/bin:/bin")
+        .args(["scan", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: ScanDocument = serde_json::from_slice(&out).unwrap();
+    let gate = |recipe: &str| {
+        doc.sites
+            .iter()
+            .find(|s| s.recipe.as_deref() == Some(recipe))
+            .and_then(|s| s.gate.clone())
+    };
+    assert_eq!(
+        gate("numpy-removed-alias").as_deref(),
+        Some("numpy >= 1.24: numpy 2.4.0")
+    );
+    let basicsr = doc
+        .sites
+        .iter()
+        .find(|s| s.recipe.as_deref() == Some("basicsr-functional-tensor"))
+        .expect("basicsr found in the venv's site-packages");
+    assert_eq!(basicsr.file, site.join("basicsr/data/degradations.py"));
+    let compat = doc.compat.expect("the gates say where they were read");
+    assert!(
+        compat
+            .packages_from
+            .as_deref()
+            .unwrap()
+            .contains("read from disk"),
+        "{:?}",
+        compat.packages_from
+    );
+}

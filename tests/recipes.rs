@@ -424,18 +424,21 @@ fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
     assert_eq!(sites(true), full);
 }
 
-/// `scan` compiles only the recipes whose needles occur in the tree; it must list exactly what
-/// the whole catalog lists, on every fixture file and on each file alone.
+/// `scan` compiles only the recipes that can match: a needle, and every literal their query
+/// compares a capture with, in one file; it must list exactly what the whole catalog lists, on
+/// every fixture file and on each file alone.
 #[test]
 fn compiling_only_the_needed_recipes_lists_the_same_sites() {
-    use sadfix::patch::scan::{analyze_files, needles_hit, FileOutcome};
+    use sadfix::patch::prefilter;
+    use sadfix::patch::scan::{analyze_files, present, FileOutcome};
     let root = util::fixtures();
     let files = sadfix::install::python_files(&root);
     let sites = |files: &[std::path::PathBuf], only_needed: bool| {
-        let hit = needles_hit(catalog::needles(), files);
+        let filter = prefilter::listed();
+        let ids = filter.recipes_for(&present(&filter.strings, files));
         let load = || {
             if only_needed {
-                catalog::for_needles(&hit)
+                catalog::for_recipes(&ids)
             } else {
                 catalog::shipped()
             }

@@ -5,9 +5,16 @@ use super::check::{Area, Check, Status};
 use crate::install::Install;
 use crate::patch::{Action, Site, SiteKind};
 
-/// The sites of the install's device selection and batch size, from the patch engine's scan.
+/// The sites of the install's device selection and batch size, and the numpy hand fixes, from
+/// the patch engine's scan; no other recipe compiles (the scan runs beside the torch probe, and
+/// on two cores its CPU time is the probe's wait).
 pub fn code_sites(install: &Install) -> Result<Vec<Site>, String> {
-    crate::patch::scan_install(install).map_err(|e| e.to_string())
+    crate::patch::scan::scan_install_where(install, &|id, kind| {
+        matches!(kind, "device" | "batch_size")
+            || id.starts_with("numpy-trans-params-")
+            || id == "numpy-t-flat"
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// What the CUDA probe established, as far as the code verdict needs it.

@@ -108,19 +108,28 @@ pub fn gather(
             Some(choice) => probe::run_both(&choice.path, &install.root, timeout),
             None => not_run("no Python to probe"),
         });
-        let ffmpeg =
-            scope.spawn(|| tools::probe_ffmpeg(&path_var, timeout.min(Duration::from_secs(10))));
-        let mut sys = system::gather(&system::SystemInputs {
-            env,
-            fs_root: "/".into(),
+        // Everything else runs beside the torch probe at a lower priority, so on a busy machine
+        // it waits for the CPU rather than the import does.
+        let ffmpeg = scope.spawn(|| {
+            crate::process::yield_cpu_to_others();
+            tools::probe_ffmpeg(&path_var, timeout.min(Duration::from_secs(10)))
         });
-        sys.resources = system::resources();
-        let sites = code::code_sites(&install);
-        let numpy_aliases = verdict::packages::numpy_aliases(&install.root);
+        let side = scope.spawn(|| {
+            crate::process::yield_cpu_to_others();
+            let mut sys = system::gather(&system::SystemInputs {
+                env,
+                fs_root: "/".into(),
+            });
+            sys.resources = system::resources();
+            let sites = code::code_sites(&install);
+            let numpy_aliases = verdict::packages::numpy_aliases(&install.root);
+            (sys, sites, numpy_aliases)
+        });
         let (facts, cuda) = probes
             .join()
             .unwrap_or_else(|_| not_run("the probe thread panicked"));
         let ffmpeg = ffmpeg.join().unwrap_or(tools::Ffmpeg::NotOnPath);
+        let (sys, sites, numpy_aliases) = side.join().expect("doctor's checks panicked");
         (facts, cuda, ffmpeg, sys, sites, numpy_aliases)
     });
     Gathered {

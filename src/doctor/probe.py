@@ -1,21 +1,19 @@
-# sadfix doctor probe: run by sadfix with the install's Python, in one of two modes.
-#   facts: interpreter, package versions (from metadata), torch build (torch/version.py, run on
-#          its own so CUDA is never initialised), basicsr's functional_tensor import line, and
-#          whether the module it imports is there (found on disk, nothing imported).
+# sadfix doctor probe: run by sadfix with the install's Python, in one of these modes.
+#   facts: interpreter, sys.path (sadfix reads the package versions from the metadata on it),
+#          torch build (torch/version.py, run on its own so CUDA is never initialised),
+#          basicsr's functional_tensor import line, and whether the module it imports is there
+#          (found on disk, nothing imported).
 #   cuda:  import torch for real, then is_available(), devices, a tiny op on the GPU, timings;
 #          when CUDA is unavailable, torch's own reason (torch.cuda.init()'s exception).
-# It prints exactly one line "SADFIX-PROBE-JSON: {...}" on stdout; tracebacks go to stderr.
+#   both:  facts, printed and flushed, then cuda: doctor's one interpreter start (a hang or a
+#          crash in torch leaves the facts line behind).
+#   sys_path: the version and sys.path only, for an interpreter whose layout sadfix cannot read.
+# Each mode prints one line "SADFIX-PROBE-JSON: {"mode": ...}" on stdout; tracebacks go to stderr.
 import json
 import sys
 import time
 
 MARKER = "SADFIX-PROBE-JSON: "
-PACKAGES = [
-    "torch", "torchvision", "torchaudio", "numpy", "basicsr", "gfpgan", "facexlib",
-    "face_alignment", "librosa", "imageio-ffmpeg", "safetensors",
-    # the packages whose versions gate `sadfix patch --compat`
-    "gradio", "Pillow", "imageio", "TTS", "resampy",
-]
 # import packages whose directory `sadfix patch --compat` needs (found without importing them)
 PACKAGE_DIRS = ["basicsr", "face_alignment"]
 
@@ -31,53 +29,6 @@ def emit(result):
 
 def error_text(exc):
     return "%s: %s" % (type(exc).__name__, exc)
-
-
-def normalize(name):
-    return name.replace("-", "_").replace(".", "_").lower()
-
-
-def metadata_version(path):
-    """The Version: header of a dist-info/egg-info directory (or an egg-info file)."""
-    import os
-
-    files = [path] if os.path.isfile(path) else [
-        os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO")]
-    for name in files:
-        try:
-            with open(name, encoding="utf-8", errors="replace") as handle:
-                for line in handle:
-                    if line.startswith("Version:"):
-                        return line.split(":", 1)[1].strip()
-                    if not line.strip():
-                        break
-        except OSError:
-            continue
-    return None
-
-
-def package_versions():
-    # What importlib.metadata.version() answers (the first distribution on sys.path wins),
-    # read straight from the *.dist-info / *.egg-info entries: importing importlib.metadata
-    # costs more than the whole scan.
-    import os
-
-    wanted = {normalize(name): name for name in PACKAGES}
-    found = dict.fromkeys(PACKAGES)
-    for entry in sys.path:
-        try:
-            names = sorted(os.listdir(entry or "."))
-        except OSError:
-            continue
-        for item in names:
-            if not item.endswith((".dist-info", ".egg-info")):
-                continue
-            stem = item.rsplit(".", 1)[0]
-            key = normalize(stem.split("-", 1)[0])
-            if key in wanted and found[wanted[key]] is None:
-                guess = stem.split("-")[1] if "-" in stem else None
-                found[wanted[key]] = metadata_version(os.path.join(entry or ".", item)) or guess
-    return found
 
 
 def package_dir(name):
@@ -167,6 +118,7 @@ def module_found(dotted):
 
 
 def facts():
+    import os
     import platform
 
     start = time.perf_counter()
@@ -180,7 +132,7 @@ def facts():
             "platform": "%s %s" % (platform.system(), platform.release()),
             "machine": platform.machine(),
         },
-        "packages": package_versions(),
+        "sys_path": [os.path.abspath(entry) for entry in sys.path],
         "torch_build": build,
         "torch_build_error": build_error,
         "basicsr_degradations": basicsr_degradations(),
@@ -268,6 +220,12 @@ if __name__ == "__main__":
         facts()
     elif mode == "cuda":
         cuda()
+    elif mode == "both":
+        facts()
+        cuda()
+    elif mode == "sys_path":
+        emit({"mode": "sys_path", "version": "%d.%d.%d" % sys.version_info[:3],
+              "sys_path": [__import__("os").path.abspath(entry) for entry in sys.path]})
     else:
-        sys.stderr.write("usage: probe facts|cuda\n")
+        sys.stderr.write("usage: probe facts|cuda|both|sys_path\n")
         sys.exit(2)

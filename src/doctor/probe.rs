@@ -1,12 +1,14 @@
-//! The two Python probes: one embedded script run twice in parallel with the chosen interpreter
-//! (facts that need no CUDA, and the CUDA check itself), each in its own process group with a
-//! deadline, so a CUDA hang can neither hang sadfix nor hide the other facts.
+//! The Python probe: one embedded script, started once by doctor with the chosen interpreter
+//! (facts that need no CUDA, printed first, then the CUDA check itself) in its own process group
+//! with a deadline, so a CUDA hang can neither hang sadfix nor hide the facts. The package
+//! versions are read from the metadata on the `sys.path` it reports (`install::packages`).
 
+use crate::install::packages;
 use crate::process::{run_bounded, Ending, Finished, DEFAULT_GRACE};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -19,6 +21,11 @@ pub const MARKER: &str = "SADFIX-PROBE-JSON: ";
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct FactsProbe {
     pub python: PythonFacts,
+    /// The interpreter's `sys.path` (absolute), where the versions below are read.
+    #[serde(default)]
+    pub sys_path: Vec<String>,
+    /// Filled by sadfix from the metadata on `sys_path`, not sent by the probe.
+    #[serde(default)]
     pub packages: BTreeMap<String, Option<String>>,
     pub torch_build: Option<TorchBuild>,
     pub torch_build_error: Option<String>,
@@ -149,26 +156,45 @@ impl<T> ProbeOutcome<T> {
 /// How a probe's failure reads when its Python could not be started at all.
 pub const COULD_NOT_START: &str = "could not start";
 
-/// Run both probes in parallel with `python` from `cwd` (the install root, where SadTalker is
-/// run from, so `sys.path[0]` matches); each gets `timeout`.
+/// `sys.path` and version of an interpreter (`probe.py sys_path`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct SysPathProbe {
+    pub version: String,
+    pub sys_path: Vec<String>,
+}
+
+/// Run the probe once with `python` from `cwd` (the install root, where SadTalker is run from,
+/// so `sys.path[0]` matches), within `timeout`: the facts, then the CUDA check. A hang or crash
+/// in torch still leaves the facts.
 pub fn run_both(
     python: &Path,
     cwd: &Path,
     timeout: Duration,
 ) -> (ProbeOutcome<FactsProbe>, ProbeOutcome<CudaProbe>) {
-    std::thread::scope(|scope| {
-        let cuda = scope.spawn(|| run_probe::<CudaProbe>(python, cwd, "cuda", timeout));
-        let facts = run_probe::<FactsProbe>(python, cwd, "facts", timeout);
-        let cuda = cuda.join().unwrap_or_else(|_| ProbeOutcome::NotRun {
-            reason: "the probe thread panicked".into(),
-        });
-        (facts, cuda)
-    })
+    let (facts, cuda) = match start(python, cwd, "both", timeout) {
+        Ok(done) => interpret_both(&done),
+        Err(not_started) => (not_started.clone().cast(), not_started.cast()),
+    };
+    (with_versions(facts), cuda)
 }
 
-/// Only the facts probe (no CUDA), for commands that need package versions.
+/// Only the facts (no CUDA).
 pub fn run_facts(python: &Path, cwd: &Path, timeout: Duration) -> ProbeOutcome<FactsProbe> {
-    run_probe::<FactsProbe>(python, cwd, "facts", timeout)
+    with_versions(run_probe::<FactsProbe>(python, cwd, "facts", timeout))
+}
+
+/// Only `sys.path` and the version, for an interpreter whose layout cannot tell them.
+pub fn run_sys_path(python: &Path, cwd: &Path, timeout: Duration) -> ProbeOutcome<SysPathProbe> {
+    run_probe::<SysPathProbe>(python, cwd, "sys_path", timeout)
+}
+
+/// The package versions, read from the metadata on the `sys.path` the probe reported.
+fn with_versions(mut facts: ProbeOutcome<FactsProbe>) -> ProbeOutcome<FactsProbe> {
+    if let ProbeOutcome::Done { result, .. } = &mut facts {
+        let dirs: Vec<PathBuf> = result.sys_path.iter().map(PathBuf::from).collect();
+        result.packages = packages::versions(&dirs, packages::PACKAGES);
+    }
+    facts
 }
 
 fn run_probe<T: DeserializeOwned>(
@@ -177,6 +203,19 @@ fn run_probe<T: DeserializeOwned>(
     mode: &str,
     timeout: Duration,
 ) -> ProbeOutcome<T> {
+    match start(python, cwd, mode, timeout) {
+        Ok(done) => interpret(&done),
+        Err(not_started) => not_started.cast(),
+    }
+}
+
+/// Run `probe.py mode`; what it left behind, or why it did not start.
+fn start(
+    python: &Path,
+    cwd: &Path,
+    mode: &str,
+    timeout: Duration,
+) -> Result<Finished, ProbeOutcome<()>> {
     let mut cmd = Command::new(python);
     cmd.arg("-c").arg(PROBE_SCRIPT).arg(mode).current_dir(cwd);
     // Leave no bytecode caches behind in the user's environment, and never buffer the result.
@@ -184,22 +223,99 @@ fn run_probe<T: DeserializeOwned>(
         .env("PYTHONUNBUFFERED", "1");
     let done = run_bounded(cmd, timeout, DEFAULT_GRACE);
     match (done, crate::interrupt::received()) {
-        (Ok(done), _) => interpret(&done),
+        (Ok(done), _) => Ok(done),
         // Nothing new starts once sadfix is interrupted.
-        (Err(_), Some(signal)) => ProbeOutcome::Interrupted {
+        (Err(_), Some(signal)) => Err(ProbeOutcome::Interrupted {
             after: Duration::ZERO,
             signal,
             stderr_tail: String::new(),
-        },
-        (Err(e), None) => ProbeOutcome::Failed {
+        }),
+        (Err(e), None) => Err(ProbeOutcome::Failed {
             reason: format!("{COULD_NOT_START} {}: {e}", python.display()),
             stderr_tail: String::new(),
-        },
+        }),
     }
+}
+
+impl<T> ProbeOutcome<T> {
+    /// The same outcome for another result type; only for outcomes without a result.
+    fn cast<U>(self) -> ProbeOutcome<U> {
+        match self {
+            ProbeOutcome::Done { .. } => ProbeOutcome::NotRun {
+                reason: "a probe result of the wrong kind".into(),
+            },
+            ProbeOutcome::TimedOut {
+                after,
+                needed_kill,
+                stderr_tail,
+            } => ProbeOutcome::TimedOut {
+                after,
+                needed_kill,
+                stderr_tail,
+            },
+            ProbeOutcome::Interrupted {
+                after,
+                signal,
+                stderr_tail,
+            } => ProbeOutcome::Interrupted {
+                after,
+                signal,
+                stderr_tail,
+            },
+            ProbeOutcome::Failed {
+                reason,
+                stderr_tail,
+            } => ProbeOutcome::Failed {
+                reason,
+                stderr_tail,
+            },
+            ProbeOutcome::NotRun { reason } => ProbeOutcome::NotRun { reason },
+        }
+    }
+}
+
+/// The last marker line of `mode` (`{"mode": "facts", ...}`) in what the probe printed.
+fn marker_line<'a>(stdout: &'a str, mode: &str) -> Option<&'a str> {
+    let head = format!("{{\"mode\": \"{mode}\"");
+    stdout
+        .lines()
+        .rev()
+        .filter_map(|l| l.strip_prefix(MARKER))
+        .find(|json| json.starts_with(&head))
+}
+
+/// The facts and the CUDA check of one `probe.py both` run: facts printed before a hang, a
+/// crash or a timeout count as found.
+pub fn interpret_both(done: &Finished) -> (ProbeOutcome<FactsProbe>, ProbeOutcome<CudaProbe>) {
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    let facts = match marker_line(&stdout, "facts") {
+        Some(json) => match serde_json::from_str::<FactsProbe>(json) {
+            Ok(result) => ProbeOutcome::Done {
+                result,
+                elapsed: done.elapsed,
+                stderr_tail: done.stderr_tail(6),
+            },
+            Err(e) => ProbeOutcome::Failed {
+                reason: format!("the probe's result is not valid JSON ({e})"),
+                stderr_tail: done.stderr_tail(6),
+            },
+        },
+        None => interpret_line(done, None),
+    };
+    (facts, interpret_line(done, marker_line(&stdout, "cuda")))
 }
 
 /// Turn what a probe left behind into an outcome.
 pub fn interpret<T: DeserializeOwned>(done: &Finished) -> ProbeOutcome<T> {
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    interpret_line(
+        done,
+        stdout.lines().rev().find_map(|l| l.strip_prefix(MARKER)),
+    )
+}
+
+/// The outcome of a probe whose result is `line` (None: it printed none).
+fn interpret_line<T: DeserializeOwned>(done: &Finished, line: Option<&str>) -> ProbeOutcome<T> {
     let stderr_tail = done.stderr_tail(6);
     match done.ending {
         Ending::TimedOut { needed_kill } => {
@@ -219,7 +335,6 @@ pub fn interpret<T: DeserializeOwned>(done: &Finished) -> ProbeOutcome<T> {
         _ => {}
     }
     let stdout = String::from_utf8_lossy(&done.stdout);
-    let line = stdout.lines().rev().find_map(|l| l.strip_prefix(MARKER));
     let failed = |reason: String| ProbeOutcome::Failed {
         reason,
         stderr_tail: stderr_tail.clone(),
@@ -325,6 +440,36 @@ mod tests {
             ProbeOutcome::Interrupted { stderr_tail, .. } => assert_eq!(stderr_tail, "stuck"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn facts_printed_before_a_torch_hang_or_crash_are_kept() {
+        let facts = format!(
+            "{MARKER}{{\"mode\": \"facts\", \"python\": {{\"version\": \"3.11.7\", \"implementation\": \"CPython\", \"executable\": \"/p\", \"platform\": \"Linux\"}}, \"sys_path\": [], \"torch_build\": null, \"torch_build_error\": null, \"basicsr_degradations\": null}}\n"
+        );
+        let hung = finished(Ending::TimedOut { needed_kill: true }, &facts, "stuck");
+        let (f, c) = interpret_both(&hung);
+        assert_eq!(
+            f.result().map(|f| f.python.version.as_str()),
+            Some("3.11.7")
+        );
+        assert!(matches!(
+            c,
+            ProbeOutcome::TimedOut {
+                needed_kill: true,
+                ..
+            }
+        ));
+        let crashed = finished(Ending::Signaled(11), &facts, "Segmentation fault");
+        let (f, c) = interpret_both(&crashed);
+        assert!(f.result().is_some());
+        assert!(matches!(c, ProbeOutcome::Failed { ref reason, .. } if reason.contains("SIGSEGV")));
+        let cuda = format!("{facts}{MARKER}{{\"mode\": \"cuda\", \"import_error\": null, \"is_available\": false, \"devices\": [], \"warnings\": []}}\n");
+        let (f, c) = interpret_both(&finished(Ending::Exited(0), &cuda, ""));
+        assert!(f.result().is_some());
+        assert_eq!(c.result().and_then(|c| c.is_available), Some(false));
+        let (f, _) = interpret_both(&finished(Ending::Exited(1), "", "no python"));
+        assert!(matches!(f, ProbeOutcome::Failed { ref reason, .. } if reason.contains("code 1")));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod discover;
 mod files;
+pub mod packages;
 mod python;
 mod shim;
 mod which;

@@ -1,7 +1,7 @@
 //! The shipped recipes, embedded at build time from `patches/*.yaml` and validated once.
 
 use super::options::{PatchOption, PatchOptions};
-use super::recipe::{load_all, load_where, Catalog, RecipeErrors};
+use super::recipe::{load_all, load_where, Catalog, RecipeErrors, Shards};
 use super::rule::RawRecipe;
 use std::sync::OnceLock;
 
@@ -133,7 +133,13 @@ pub fn meta(id: &str) -> Option<&'static RecipeMeta> {
 pub fn site_packages() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| load_where(SHIPPED, &|r| r.scope.as_deref() == Some("site-packages")))
+        .get_or_init(|| {
+            load_where(
+                SHIPPED,
+                &|r| r.scope.as_deref() == Some("site-packages"),
+                Shards::PerCore,
+            )
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -152,26 +158,27 @@ pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
 pub fn listed() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| load_where(SHIPPED, &|r| r.listed != Some(false)))
+        .get_or_init(|| load_where(SHIPPED, &|r| r.listed != Some(false), Shards::PerCore))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-/// The listed recipes with a needle among `hit` (the needles that occur in the files to
-/// scan): a recipe none of whose needles occurs cannot match, so it is not compiled. Each
-/// distinct set is compiled once per process.
-pub fn for_needles(hit: &[String]) -> Result<&'static Catalog, RecipeErrors> {
+/// The listed recipes named in `ids` (what `prefilter` says can match a tree), each distinct
+/// set compiled once per process.
+pub fn for_recipes(ids: &[String]) -> Result<&'static Catalog, RecipeErrors> {
     type Cache = Vec<(Vec<String>, &'static Result<Catalog, RecipeErrors>)>;
     static CACHE: std::sync::Mutex<Cache> = std::sync::Mutex::new(Vec::new());
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    let found = match cache.iter().find(|(key, _)| key.as_slice() == hit) {
+    let found = match cache.iter().find(|(key, _)| key.as_slice() == ids) {
         Some((_, catalog)) => *catalog,
         None => {
-            let built = load_where(SHIPPED, &|r| {
-                r.listed != Some(false) && r.needles.iter().any(|n| hit.contains(n))
-            });
+            let built = load_where(
+                SHIPPED,
+                &|r| r.listed != Some(false) && ids.contains(&r.id),
+                Shards::One,
+            );
             let leaked: &'static Result<Catalog, RecipeErrors> = Box::leak(Box::new(built));
-            cache.push((hit.to_vec(), leaked));
+            cache.push((ids.to_vec(), leaked));
             leaked
         }
     };

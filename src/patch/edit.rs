@@ -1,9 +1,22 @@
 //! Edits and fixes: an edit is a byte range plus its replacement; a fix is the edits of one
 //! recipe match. Fixes are applied in order; one that overlaps an accepted fix is skipped,
-//! never merged or guessed.
+//! never merged or guessed. A fix's `Applicability` lives here, below the recipes that name it,
+//! so the files that build edits never import the recipe types back.
 
-use super::recipe::Applicability;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
+
+/// How far a fix may be trusted (as in ruff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Keeps every behaviour the code had except the one asked for.
+    Safe,
+    /// Applied when asked, but drops a fallback (e.g. the CPU branch): flagged for review.
+    Unsafe,
+    /// Shown in the diff, never written.
+    DisplayOnly,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {

@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod outline;
 pub mod pip;
 pub mod plan;
+pub mod prefilter;
 pub mod recipe;
 pub mod request;
 pub mod revert;

@@ -1,6 +1,7 @@
 //! A recipe as written in YAML (raw serde types, unknown fields are errors) and as validated
 //! (typed, with capture indices into its shard's query).
 
+pub use super::edit::Applicability;
 use super::gate::{Gate, RawGate};
 use super::guard::{Guard, RawGuard};
 use super::options::PatchOption;
@@ -8,18 +9,6 @@ use super::site::{Action, SiteKind};
 use super::template::Template;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-
-/// How far a fix may be trusted (as in ruff).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Applicability {
-    /// Keeps every behaviour the code had except the one asked for.
-    Safe,
-    /// Applied when asked, but drops a fallback (e.g. the CPU branch): flagged for review.
-    Unsafe,
-    /// Shown in the diff, never written.
-    DisplayOnly,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

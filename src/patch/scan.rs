@@ -5,10 +5,12 @@ use super::catalog;
 use super::engine::{self, Analysis};
 use super::options::PatchOptions;
 use super::outline;
+use super::prefilter;
 use super::recipe::{Catalog, RecipeErrors};
 use super::site::Site;
 use super::source::{Source, SyntaxErrorAt};
 use crate::install::{python_files, Install};
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,15 @@ pub fn scan_install(install: &Install) -> Result<Vec<Site>, ScanError> {
     Ok(scan_report(install)?.sites)
 }
 
+/// The sites of the recipes `keep(id, kind)` selects only: the others are never compiled
+/// (`doctor` needs the device and batch-size sites and a few compat ones).
+pub fn scan_install_where(
+    install: &Install,
+    keep: &dyn Fn(&str, &str) -> bool,
+) -> Result<Vec<Site>, ScanError> {
+    Ok(scan_where(install, keep)?.0.sites)
+}
+
 /// `scan_install` plus the files that could not be parsed.
 pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
     Ok(scan_with_catalog(install)?.0)
@@ -50,10 +61,18 @@ pub fn scan_report(install: &Install) -> Result<ScanReport, ScanError> {
 pub fn scan_with_catalog(
     install: &Install,
 ) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
+    scan_where(install, &|_, _| true)
+}
+
+fn scan_where(
+    install: &Install,
+    keep: &dyn Fn(&str, &str) -> bool,
+) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
     let files = python_files(&install.root);
-    let hit = needles_hit(catalog::needles(), &files);
+    let prefilter = prefilter::listed();
+    let ids = prefilter.recipes_where(&present(&prefilter.strings, &files), keep);
     let (catalog, results) = analyze_files(
-        || catalog::for_needles(&hit),
+        || catalog::for_recipes(&ids),
         catalog::needles(),
         &install.root,
         &files,
@@ -76,23 +95,24 @@ pub fn scan_with_catalog(
     Ok((report, catalog))
 }
 
-/// The needles that occur in at least one of `files` (read on all cores; a file that cannot
-/// be read is read again, and reported, by the scan itself).
-pub fn needles_hit(needles: &[String], files: &[PathBuf]) -> Vec<String> {
-    let per_file = par_map(files.to_vec(), &|path: PathBuf| {
+/// For each file, which of `strings` it holds (read on all cores, one pass per file; a file
+/// that cannot be read holds none, and is reported by the scan itself).
+pub fn present(strings: &[String], files: &[PathBuf]) -> Vec<Vec<bool>> {
+    let finder = finder(strings);
+    par_map(files.to_vec(), &|path: PathBuf| {
         let bytes = std::fs::read(path).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        needles
-            .iter()
-            .map(|n| text.contains(n.as_str()))
-            .collect::<Vec<bool>>()
-    });
-    needles
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| per_file.iter().any(|hits| hits[*i]))
-        .map(|(_, n)| n.clone())
-        .collect()
+        let mut found = vec![false; strings.len()];
+        for m in finder.find_overlapping_iter(&bytes) {
+            found[m.pattern().as_usize()] = true;
+        }
+        found
+    })
+}
+
+/// One automaton for every needle: a file is searched once for all of them (Aho-Corasick),
+/// not once per needle.
+fn finder(needles: &[String]) -> AhoCorasick {
+    AhoCorasick::new(needles).expect("needles are plain strings")
 }
 
 /// Why a file could not be analysed.
@@ -161,11 +181,12 @@ pub fn analyze_files<'c>(
     options: &PatchOptions,
     partial: bool,
 ) -> Result<(&'c Catalog, Vec<FileResult>), RecipeErrors> {
+    let finder = finder(needles);
     std::thread::scope(|scope| {
         let loading = scope.spawn(load);
         let prepared = par_map(files.to_vec(), &|path: PathBuf| {
             let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            (rel, prepare(needles, &path, partial))
+            (rel, prepare(&finder, &path, partial))
         });
         let catalog = loading.join().expect("loading the recipes panicked")?;
         let outcomes = par_map(prepared, &|(rel, p): (PathBuf, Prepared)| {
@@ -206,32 +227,32 @@ fn par_map<T: Send, U: Send>(items: Vec<T>, f: &(dyn Fn(T) -> U + Sync)) -> Vec<
     })
 }
 
-fn prepare(needles: &[String], path: &Path, partial: bool) -> Prepared {
+fn prepare(finder: &AhoCorasick, path: &Path, partial: bool) -> Prepared {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
     };
-    let worth = |text: &str| needles.iter().any(|n| text.contains(n.as_str()));
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         // Only a file a recipe could match is worth a complaint.
         Err(e) => {
-            return if worth(&String::from_utf8_lossy(&bytes)) {
+            return if finder.is_match(String::from_utf8_lossy(&bytes).as_ref()) {
                 Prepared::Broken(Broken::NotUtf8(e.valid_up_to()))
             } else {
                 Prepared::Skipped
             };
         }
     };
-    if !worth(text) {
+    // Every start of every needle, overlapping ones included, in one pass.
+    let mut hits: Vec<usize> = finder
+        .find_overlapping_iter(text)
+        .map(|m| m.start())
+        .collect();
+    if hits.is_empty() {
         return Prepared::Skipped;
     }
     if partial {
         // Only the statements around needle hits; anything unexpected means the whole file.
-        let mut hits: Vec<usize> = needles
-            .iter()
-            .flat_map(|n| text.match_indices(n.as_str()).map(|(at, _)| at))
-            .collect();
         hits.sort_unstable();
         hits.dedup();
         let offset = if text.starts_with('\u{feff}') { 3 } else { 0 };

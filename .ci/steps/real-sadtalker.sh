@@ -128,6 +128,12 @@ assert device["status"] == "fail", device
 assert device["summary"] == f"the code is hard-coded to the CPU: aiy.py:{os.environ['device_line']} sets 'cpu'", device
 batch = checks["code.batch_size"]
 assert f"(aiy.py:{os.environ['batch_line']})" in batch["summary"], batch
+# Only what breaks is a finding: basicsr imports torchvision.transforms.functional_tensor, which
+# Debian's torchvision 0.14 has; torchaudio is not imported by SadTalker at all.
+assert checks["packages.basicsr"]["status"] == "ok", checks["packages.basicsr"]
+versions = checks["packages.versions"]
+assert "torchaudio" not in versions["summary"] + (versions.get("fix") or ""), versions
+assert "-r requirements.txt" not in (versions.get("fix") or ""), versions
 for weights in ("weights.checkpoints", "weights.gfpgan"):
     assert not any("SadTalker_V0.0.2_256" in e or "detection_Resnet50" in e
                    for e in checks[weights]["evidence"]), checks[weights]
@@ -141,6 +147,9 @@ sites = doc["sites"]
 device = [s for s in sites if s["file"] == "aiy.py" and s["kind"] == "device"]
 assert [(s["line"], s["family"], s["value"], s["action"]) for s in device] == [
     (int(os.environ["device_line"]), "G", "'cpu'", "rewrite")], device
+# face3d's ParametricFaceModel starts on 'cpu' and is moved by its own to(device): report only.
+bfm = [s for s in sites if s["file"].endswith("face3d/models/bfm.py") and s["kind"] == "device"]
+assert bfm and all(s["action"] != "rewrite" for s in bfm), bfm
 batch = [s for s in sites if s["file"] == "aiy.py" and s["kind"] == "batch_size"]
 assert [(s["line"], s["family"], s["value"]) for s in batch] == [
     (int(os.environ["batch_line"]), "attribute", "2")], batch
@@ -154,6 +163,7 @@ assert doc["mode"] == "dry_run" and doc["written"] is False, doc["mode"]
 fixes = [f for c in doc["changed"] for f in c["fixes"]]
 assert {"file": "aiy.py", "line": int(os.environ["device_line"]), "recipe": "device-hardcoded-cpu",
         "applicability": "unsafe"} in fixes, fixes
+assert not any(c["file"].endswith("bfm.py") for c in doc["changed"]), doc["changed"]
 batch = [s for s in doc["sites"] if s["file"] == "aiy.py" and s["kind"] == "batch_size"]
 assert [(s["line"], s["value"]) for s in batch] == [(int(os.environ["batch_line"]), "2")], batch
 PY
@@ -238,8 +248,24 @@ rec = doc["recommendation"]
 assert rec and rec["batch_size"] in (1, 2) and rec["parallel"] == 1, rec
 # The package's default (SadTalkerArgs.batch_size = 2) was among the trials: a speed-up is stated.
 assert rec["speedup"] is not None and rec["applied"] is False, rec
+# The trials ran on the CPU, and the report says so: this is no GPU tuning.
+assert doc["device"]["device"] == "cpu", doc["device"]
+assert all(t["device"]["device"] == "cpu" for t in trials), trials
 PY
 cat "$work/tune.out"
+
+# fix on a machine where CUDA cannot work (Debian's CPU-only torch, no driver): no code change
+# can help, so nothing is planned or written; the environment's fixes are printed, exit 1.
+run fix 1 fix --dry-run --json "$work/fix.json"
+check fix <<'PY'
+import os
+assert doc["verdict"] == "environment_only" and doc["cuda"] == "cannot_work", (doc["verdict"], doc["cuda"])
+assert doc["applied"] == [] and doc["before"] is None and doc["after"] is None, doc["applied"]
+commands = [f["command"] for f in doc["environment_fixes"] if f.get("command")]
+assert any("pip install" in c and "torch" in c for c in commands), doc["environment_fixes"]
+assert not os.path.exists(os.path.join(site, ".sadfix")), "fix wrote a journal"
+PY
+cat "$work/fix.out"
 
 # Further checks on the same install go here, each as: run NAME CODES ARGS...; check NAME.
 

@@ -1,10 +1,12 @@
 //! Everything doctor gathered before judging: the inputs of every verdict, as plain values, so
 //! the verdicts are pure functions that tests can feed directly.
 
+use super::platform::{BuildView, Driver, Gpu, Platform};
 use super::probe::{CudaProbe, FactsProbe, ProbeOutcome};
 use super::system::SystemFacts;
 use super::tools::Ffmpeg;
 use crate::gpu::snapshot::{CudaVersion, GpuView};
+use crate::gpu::NvmlFailure;
 use crate::install::{Install, PythonChoice};
 use crate::patch::Site;
 use std::time::Duration;
@@ -23,17 +25,44 @@ pub struct Gathered {
     pub numpy_aliases: Vec<String>,
 }
 
-/// Torch's build as best known: from the live import, else from `torch/version.py`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BuildView {
-    pub version: String,
-    pub cuda: Option<String>,
-    pub hip: Option<String>,
-    /// Where it was read: "import torch" or the version.py path.
-    pub source: String,
-}
-
 impl Gathered {
+    /// The versions and devices found, as the report's `platform` fields.
+    pub fn platform(&self) -> Platform {
+        let snapshot = self.gpu.snapshot();
+        Platform {
+            torch: self.torch_build(),
+            cuda_available: self.cuda_probe().and_then(|c| c.is_available),
+            driver: snapshot.map(|s| Driver {
+                version: s.driver_version.clone(),
+                cuda: s.cuda_driver.map(|v| v.to_string()),
+            }),
+            gpus: snapshot.map_or_else(Vec::new, |s| {
+                s.gpus
+                    .iter()
+                    .map(|gpu| Gpu {
+                        index: gpu.index,
+                        name: gpu.name.clone(),
+                        memory_total_bytes: gpu.memory_total,
+                    })
+                    .collect()
+            }),
+            nvidia_gpu_seen: self.nvidia_gpu_seen().is_some(),
+            nvml_failure: match &self.gpu {
+                GpuView::Unavailable(why) => Some(
+                    match why.failure {
+                        NvmlFailure::NoLibrary => "no_library",
+                        NvmlFailure::DriverNotLoaded => "driver_not_loaded",
+                        NvmlFailure::NoPermission => "no_permission",
+                        NvmlFailure::VersionMismatch => "version_mismatch",
+                        NvmlFailure::Other => "other",
+                    }
+                    .into(),
+                ),
+                _ => None,
+            },
+        }
+    }
+
     pub fn facts(&self) -> Option<&FactsProbe> {
         self.facts.result()
     }

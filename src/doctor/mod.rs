@@ -176,7 +176,7 @@ pub fn build_report(g: &Gathered, started: Instant) -> DoctorReport {
             version: g.facts().map(|f| f.python.version.clone()),
         }),
         gpu_source: g.gpu.source(),
-        platform: platform::of(g),
+        platform: g.platform(),
         checks: verdict::all(g),
         elapsed_ms: started.elapsed().as_millis() as u64,
     }

@@ -1,10 +1,20 @@
 //! The versions and devices doctor found, as plain fields of the report (`platform` in
 //! `--json`): torch's build, whether CUDA worked, the driver and each GPU's name, and why NVML
 //! could not be read. The checks say the same in words; these are for machines (metrics).
+//! `Gathered::platform` fills them in; this file imports nothing of doctor's, so the report
+//! (`check.rs`) can hold it.
 
-use super::gathered::{BuildView, Gathered};
-use crate::gpu::NvmlFailure;
 use serde::{Deserialize, Serialize};
+
+/// Torch's build as best known: from the live import, else from `torch/version.py`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildView {
+    pub version: String,
+    pub cuda: Option<String>,
+    pub hip: Option<String>,
+    /// Where it was read: "import torch" or the version.py path.
+    pub source: String,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Platform {
@@ -37,40 +47,4 @@ pub struct Gpu {
     pub name: String,
     /// None where NVML did not report it (never a 0 it did not read).
     pub memory_total_bytes: Option<u64>,
-}
-
-pub fn of(g: &Gathered) -> Platform {
-    let snapshot = g.gpu.snapshot();
-    Platform {
-        torch: g.torch_build(),
-        cuda_available: g.cuda_probe().and_then(|c| c.is_available),
-        driver: snapshot.map(|s| Driver {
-            version: s.driver_version.clone(),
-            cuda: s.cuda_driver.map(|v| v.to_string()),
-        }),
-        gpus: snapshot.map_or_else(Vec::new, |s| {
-            s.gpus
-                .iter()
-                .map(|gpu| Gpu {
-                    index: gpu.index,
-                    name: gpu.name.clone(),
-                    memory_total_bytes: gpu.memory_total,
-                })
-                .collect()
-        }),
-        nvidia_gpu_seen: g.nvidia_gpu_seen().is_some(),
-        nvml_failure: match &g.gpu {
-            crate::gpu::snapshot::GpuView::Unavailable(why) => Some(
-                match why.failure {
-                    NvmlFailure::NoLibrary => "no_library",
-                    NvmlFailure::DriverNotLoaded => "driver_not_loaded",
-                    NvmlFailure::NoPermission => "no_permission",
-                    NvmlFailure::VersionMismatch => "version_mismatch",
-                    NvmlFailure::Other => "other",
-                }
-                .into(),
-            ),
-            _ => None,
-        },
-    }
 }

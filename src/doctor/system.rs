@@ -3,29 +3,11 @@
 //! non-NVIDIA GPUs, and cores, RAM and load. Inputs are injectable so tests can simulate WSL.
 
 pub mod access;
+mod inputs;
+
+pub use inputs::SystemInputs;
 
 use std::path::{Path, PathBuf};
-
-/// Where system facts are read from: an environment lookup and a filesystem root (`/` for real).
-pub struct SystemInputs<'a> {
-    pub env: &'a dyn Fn(&str) -> Option<String>,
-    pub fs_root: PathBuf,
-}
-
-impl SystemInputs<'_> {
-    /// `abs` (an absolute path such as `/proc/version`) under the filesystem root.
-    pub fn path(&self, abs: &str) -> PathBuf {
-        self.fs_root.join(abs.trim_start_matches('/'))
-    }
-
-    fn read(&self, abs: &str) -> Option<String> {
-        std::fs::read_to_string(self.path(abs)).ok()
-    }
-
-    fn var(&self, name: &str) -> Option<String> {
-        (self.env)(name)
-    }
-}
 
 /// The WSL driver library directory.
 pub const WSL_LIB: &str = "/usr/lib/wsl/lib";

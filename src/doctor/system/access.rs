@@ -4,7 +4,7 @@
 //! the loader finds, and the apt components the sources enable (Debian's driver is in
 //! `non-free`).
 
-use super::SystemInputs;
+use super::inputs::SystemInputs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 

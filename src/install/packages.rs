@@ -9,8 +9,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The distributions whose versions sadfix reads: SadTalker's requirements first (doctor's
-/// `packages.versions` checks the first eleven), then the packages that gate
-/// `sadfix patch --compat`.
+/// `packages.versions` checks those it imports, `patch::wheels::IMPORTED`), then the packages
+/// that gate `sadfix patch --compat`.
 pub const PACKAGES: &[&str] = &[
     "torch",
     "torchvision",

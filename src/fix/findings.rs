@@ -126,6 +126,9 @@ pub fn sort(report: &DoctorReport, scope: &Scope) -> Sorted {
             }
         }
     }
+    if let Some(why) = cuda_without_fix(report) {
+        sorted.environment.push(why);
+    }
     sorted
         .environment
         .sort_by_key(|f| (rank(&f.command), !f.status.is_failure()));
@@ -134,6 +137,32 @@ pub fn sort(report: &DoctorReport, scope: &Scope) -> Sorted {
         .environment
         .retain(|f| seen.insert(f.command.clone()));
     sorted
+}
+
+/// CUDA unavailable with no command that fixes it (no NVIDIA GPU here at all): the reason, said
+/// as a sentence, so the list never leaves out why nothing was changed.
+fn cuda_without_fix(report: &DoctorReport) -> Option<EnvFix> {
+    let check = |id: &str| report.checks.iter().find(|c| c.id == id);
+    let cuda = check("cuda.available").filter(|c| worth_fixing(c.status) && c.fix.is_none())?;
+    let torch_fixed = check("torch.build").is_some_and(|c| c.fix.is_some());
+    if torch_fixed {
+        return None;
+    }
+    let no_gpu = check("gpu.vendor").is_some_and(|c| c.summary.starts_with("no GPU found"));
+    let command = if no_gpu {
+        "this machine has no NVIDIA GPU (neither NVML nor /sys/class/drm lists one), so SadTalker \
+         can only run on its CPU here: on a machine with an NVIDIA GPU and its driver, install a \
+         CUDA build of torch and run sadfix fix there"
+    } else {
+        "CUDA cannot work with this torch and driver and no single command fixes it: the checks \
+         of sadfix doctor say which layer fails"
+    };
+    Some(EnvFix {
+        check: cuda.id.clone(),
+        status: cuda.status,
+        cause: cuda.summary.clone(),
+        command: command.into(),
+    })
 }
 
 fn worth_fixing(status: Status) -> bool {
@@ -257,6 +286,53 @@ mod tests {
 
     fn check(id: &str, status: Status, fix: &str) -> Check {
         Check::new(id, Area::Code, status, format!("{id} summary")).fix(fix)
+    }
+
+    #[test]
+    fn without_a_gpu_the_reason_is_said_even_though_no_command_fixes_it() {
+        let bare = |id: &str, status: Status, summary: &str| {
+            Check::new(id, Area::Torch, status, summary.to_string())
+        };
+        let sorted = sort(
+            &report(vec![
+                bare("torch.build", Status::Warn, "CPU-only torch build 1.13.0a0"),
+                bare(
+                    "cuda.available",
+                    Status::Warn,
+                    "torch.cuda.is_available() is False: torch is a CPU-only build",
+                ),
+                bare(
+                    "gpu.vendor",
+                    Status::Skip,
+                    "no GPU found: neither NVML nor /sys/class/drm lists one",
+                ),
+                check("weights.gfpgan", Status::Warn, "download the weights"),
+            ]),
+            &Scope {
+                site_packages: false,
+                tune: false,
+            },
+        );
+        let first = &sorted.environment[0];
+        assert_eq!(first.check, "cuda.available");
+        assert!(
+            first.command.starts_with("this machine has no NVIDIA GPU"),
+            "{first:?}"
+        );
+        assert_eq!(sorted.environment.len(), 2);
+        // A torch.build fix (a wheel for the driver) is the cause's own command: no sentence then.
+        let with_wheel = sort(
+            &report(vec![
+                check("torch.build", Status::Fail, "pip install torch"),
+                bare("cuda.available", Status::Fail, "CPU-only build"),
+            ]),
+            &Scope {
+                site_packages: false,
+                tune: false,
+            },
+        );
+        assert_eq!(with_wheel.environment.len(), 1);
+        assert_eq!(with_wheel.environment[0].check, "torch.build");
     }
 
     #[test]

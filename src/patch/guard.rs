@@ -6,6 +6,7 @@ use super::mover;
 use super::source::Source;
 use regex::Regex;
 use serde::Deserialize;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// A guard as written in YAML: `capture` plus exactly one test.
@@ -32,21 +33,21 @@ pub struct RawGuard {
 pub enum Guard {
     /// The capture's text is exactly this.
     Equals(u32, String),
-    Matches(u32, Regex),
-    NotMatches(u32, Regex),
+    Matches(u32, Pattern),
+    NotMatches(u32, Pattern),
     /// An ancestor of the capture has this node kind.
     Inside(u32, String),
     NotInside(u32, String),
     /// No enclosing `if` has a condition (or `elif` condition) matching the pattern: the
     /// capture is not one branch of a device-selection if/else.
-    NotInsideBranchOf(u32, Regex),
+    NotInsideBranchOf(u32, Pattern),
     HasChild(u32, String),
     LacksChild(u32, String),
     /// `true`: the first of a run of identical sibling statements. `false`: no identical
     /// sibling on either side.
     Repeated(u32, bool),
     /// Somewhere in the file (e.g. `SIGALRM`).
-    FileMatches(Regex),
+    FileMatches(Pattern),
     /// Where torch's CUDA check sits in the capture, however it is spelled (`cuda_check.rs`).
     CudaCheck(u32, CheckAt),
     /// `true`: the capture assigns `self.<attr>` inside a class whose own `to(self, d)` sets
@@ -149,8 +150,42 @@ pub fn validate(
     }
 }
 
-fn regex(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| format!("bad regular expression {pattern:?}: {e}"))
+fn regex(pattern: &str) -> Result<Pattern, String> {
+    Pattern::new(pattern)
+}
+
+/// A guard's regular expression: its syntax is checked when the recipe loads, its automaton is
+/// built on the first match that reaches the guard. Most guards of a scan never run, and
+/// building an automaton (Unicode `\w` and `\b` above all) costs far more than checking the
+/// syntax: on SadTalker's tree, building them all was about a tenth of `scan`'s CPU time.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    text: String,
+    built: OnceLock<Regex>,
+}
+
+impl Pattern {
+    pub fn new(text: &str) -> Result<Pattern, String> {
+        regex_syntax::Parser::new()
+            .parse(text)
+            .map_err(|e| format!("bad regular expression {text:?}: {e}"))?;
+        Ok(Pattern {
+            text: text.to_string(),
+            built: OnceLock::new(),
+        })
+    }
+
+    /// The automaton; an error here is one of size, never of syntax, and every shipped
+    /// pattern is built by a test.
+    pub fn regex(&self) -> &Regex {
+        self.built.get_or_init(|| {
+            Regex::new(&self.text).unwrap_or_else(|e| panic!("{:?} does not build: {e}", self.text))
+        })
+    }
+
+    pub fn is_match(&self, haystack: &str) -> bool {
+        self.regex().is_match(haystack)
+    }
 }
 
 impl Guard {
@@ -241,4 +276,29 @@ fn branch_conditions(if_node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
         .child_by_field_name("condition")
         .into_iter()
         .chain(elifs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_pattern_builds_and_bad_syntax_fails_at_load() {
+        let catalog = super::super::catalog::shipped().unwrap();
+        let mut built = 0;
+        for guard in catalog.recipes.iter().flat_map(|r| &r.guards) {
+            if let Guard::Matches(_, p)
+            | Guard::NotMatches(_, p)
+            | Guard::NotInsideBranchOf(_, p)
+            | Guard::FileMatches(p) = guard
+            {
+                p.regex();
+                built += 1;
+            }
+        }
+        assert!(built > 20, "only {built} patterns");
+        let error = Pattern::new("(").unwrap_err();
+        assert!(error.contains("bad regular expression"), "{error}");
+        assert!(Pattern::new(r"\bnot\s+\w+").unwrap().is_match("not x"));
+    }
 }

@@ -39,8 +39,14 @@ pub fn name_callers(root: &Path, files: &[PathBuf], sites: &mut [Site]) {
         else {
             continue;
         };
-        let found = texts.iter().find_map(|(rel, text)| {
-            moved_in(text, &class).map(|line| format!("{}:{line}", rel.display()))
+        // One automaton per class, run only over the files that name the class.
+        let found = made_regex(&class).and_then(|made| {
+            texts
+                .iter()
+                .filter(|(_, text)| text.contains(class.as_str()))
+                .find_map(|(rel, text)| {
+                    moved_by(text, &made).map(|line| format!("{}:{line}", rel.display()))
+                })
         });
         site.note.push_str(&match found {
             Some(at) => format!(" ({class} is moved at {at})"),
@@ -66,12 +72,22 @@ fn class_at_line(text: &str, line: usize) -> Option<String> {
 }
 
 /// The 1-based line where an instance of `class` made in `text` is moved with `.to(`.
+#[cfg(test)]
 fn moved_in(text: &str, class: &str) -> Option<usize> {
-    let made = Regex::new(&format!(
+    moved_by(text, &made_regex(class)?)
+}
+
+/// An assignment of a new instance of `class` (`x = module.Class(`), the target captured.
+fn made_regex(class: &str) -> Option<Regex> {
+    Regex::new(&format!(
         r"(?m)^\s*([\w.]+)\s*=\s*(?:[\w.]+\.)?{}\s*\(",
         regex::escape(class)
     ))
-    .ok()?;
+    .ok()
+}
+
+/// The 1-based line where an instance that `made` finds in `text` is moved with `.to(`.
+fn moved_by(text: &str, made: &Regex) -> Option<usize> {
     let line = made.captures_iter(text).find_map(|c| {
         let target = format!("{}.to(", &c[1]);
         let at = text.find(&target)?;

@@ -59,7 +59,8 @@ def check(cond, what):
     print(f"ok: {what}")
 
 sweep = json.load(open("sweep.json"))
-check(set(sweep) == {"schema_version", "preflight", "trials", "recommendation"}, "sweep: the documented keys only")
+check(set(sweep) == {"schema_version", "device", "preflight", "trials", "recommendation"}, "sweep: the documented keys only")
+check(sweep["device"]["device"] == "cpu", f"sweep: the trials are said to have run on the CPU ({sweep['device']})")
 status = [(t["batch_size"], t["status"]) for t in sweep["trials"]]
 check(status == [(1, "ok"), (2, "ok"), (4, "ok"), (8, "oom")], f"sweep: four trials, 8 out of memory ({status})")
 rec = sweep["recommendation"]

@@ -103,6 +103,29 @@ struct Ran {
     stderr: String,
 }
 
+/// The simulated install's world: the fake torch in `torch` mode, the stub NVML reporting the
+/// processes that put a tensor on `cuda`, the simulation at `speed`.
+fn simulated(s: &Setup, torch: &str, speed: &str) -> Vec<(String, String)> {
+    let owned = |(k, v): (&str, String)| (k.to_string(), v);
+    let mut env: Vec<(String, String)> = fake_torch::env(torch, "packages-pinned")
+        .into_iter()
+        .map(owned)
+        .collect();
+    env.extend(nvml_stub::env(Variant::Current));
+    env.extend(
+        [
+            ("NVML_STUB_PROCESSES", "holders:2900".to_string()),
+            ("NVML_STUB_HOLDERS", s.holders.display().to_string()),
+            ("SADTALKER_SIM_SPEED", speed.to_string()),
+            ("SADTALKER_SIM_VIDEO", "placeholder".to_string()),
+            // The fake torch is imported from the repository: no bytecode written into it.
+            ("PYTHONDONTWRITEBYTECODE", "1".to_string()),
+        ]
+        .map(owned),
+    );
+    env
+}
+
 fn fix(s: &Setup, torch: &str, env: &[(&str, &str)], args: &[&str]) -> Ran {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let cwd = s.install.parent().unwrap();
@@ -110,14 +133,7 @@ fn fix(s: &Setup, torch: &str, env: &[(&str, &str)], args: &[&str]) -> Ran {
     let _ = std::fs::remove_file(&json);
     let mut cmd = sadfix(cwd);
     cmd.env_clear()
-        .envs(fake_torch::env(torch, "packages-pinned"))
-        .envs(nvml_stub::env(Variant::Current))
-        .env("NVML_STUB_PROCESSES", "holders:2900")
-        .env("NVML_STUB_HOLDERS", &s.holders)
-        .env("SADTALKER_SIM_SPEED", "10")
-        .env("SADTALKER_SIM_VIDEO", "placeholder")
-        // The fake torch is imported from the repository: no bytecode written into it.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .envs(simulated(s, torch, "10"))
         .arg("--root")
         .arg(&s.install)
         .arg("fix")
@@ -369,15 +385,8 @@ fn ctrl_c_after_the_fix_was_written_rolls_it_back_and_dies_of_sigint() {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sadfix"));
     cmd.current_dir(cwd)
         .env_clear()
-        .envs(fake_torch::env("cuda", "packages-pinned"))
-        .envs(nvml_stub::env(Variant::Current))
-        .env("NVML_STUB_PROCESSES", "holders:2900")
-        .env("NVML_STUB_HOLDERS", &s.holders)
         // Slow enough that the after run is still going when the signal comes.
-        .env("SADTALKER_SIM_SPEED", "4")
-        .env("SADTALKER_SIM_VIDEO", "placeholder")
-        // The fake torch is imported from the repository: no bytecode written into it.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .envs(simulated(&s, "cuda", "4"))
         .arg("--root")
         .arg(&s.install)
         .args(["fix", "--yes", "--python"])

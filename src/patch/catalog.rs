@@ -1,7 +1,9 @@
 //! The shipped recipes, embedded at build time from `patches/*.yaml` and validated once.
 
 use super::options::{PatchOption, PatchOptions};
-use super::recipe::{load_all, load_where, Catalog, RecipeErrors, Shards};
+#[cfg(test)]
+use super::recipe::load_all;
+use super::recipe::{load_where, read, Catalog, RecipeErrors};
 use super::rule::RawRecipe;
 use std::sync::OnceLock;
 
@@ -61,20 +63,25 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every needle of every shipped recipe: a file holding none of them is never parsed. Read
-/// from the YAML alone, so files can be parsed while the query compiles.
+/// Recipes as written, each with its file, and the errors of files that do not parse.
+pub(super) type Raw = (Vec<(&'static str, RawRecipe)>, Vec<String>);
+
+/// The shipped recipes as written, read from their YAML once per process (the metadata, the
+/// needles, the prefilter and every catalog start from them), and an error for each file that
+/// does not parse.
+pub(super) fn raw() -> &'static Raw {
+    static RAW: OnceLock<Raw> = OnceLock::new();
+    RAW.get_or_init(|| read(SHIPPED))
+}
+
+/// Every needle of every shipped recipe: a file holding none of them is never parsed.
 pub fn needles() -> &'static [String] {
-    #[derive(serde::Deserialize)]
-    struct NeedlesOnly {
-        needles: Vec<String>,
-    }
     static NEEDLES: OnceLock<Vec<String>> = OnceLock::new();
     NEEDLES.get_or_init(|| {
-        let mut all: Vec<String> = SHIPPED
+        let mut all: Vec<String> = raw()
+            .0
             .iter()
-            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<NeedlesOnly>>(text).ok())
-            .flatten()
-            .flat_map(|r| r.needles)
+            .flat_map(|(_, r)| r.needles.iter().cloned())
             .collect();
         all.sort();
         all.dedup();
@@ -82,9 +89,9 @@ pub fn needles() -> &'static [String] {
     })
 }
 
-/// What a shipped recipe says about itself, read from the YAML alone (no query compiled): for
-/// the questions that need no matching (which recipes are gated, edit site-packages, carry a
-/// tag, serve a flag), so answering them never costs the whole catalog's compilation.
+/// What a shipped recipe says about itself, read from the YAML alone (nothing validated or
+/// compiled): for the questions that need no matching (which recipes are gated, edit
+/// site-packages, carry a tag, serve a flag).
 #[derive(Debug)]
 pub struct RecipeMeta {
     pub id: String,
@@ -102,22 +109,21 @@ pub struct RecipeMeta {
 pub fn metadata() -> &'static [RecipeMeta] {
     static META: OnceLock<Vec<RecipeMeta>> = OnceLock::new();
     META.get_or_init(|| {
-        SHIPPED
+        raw()
+            .0
             .iter()
-            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<RawRecipe>>(text).ok())
-            .flatten()
-            .map(|r| RecipeMeta {
+            .map(|(_, r)| RecipeMeta {
                 option: r.option.as_deref().and_then(PatchOption::parse),
                 listed: r.listed != Some(false),
                 gated: !r.gates.is_empty(),
                 gate_packages: r.gates.iter().map(|g| g.package.clone()).collect(),
                 site_packages_files: if r.scope.as_deref() == Some("site-packages") {
-                    r.files
+                    r.files.clone()
                 } else {
                     Vec::new()
                 },
-                id: r.id,
-                tags: r.tags,
+                id: r.id.clone(),
+                tags: r.tags.clone(),
             })
             .collect()
     })
@@ -134,11 +140,10 @@ pub fn site_packages() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
         .get_or_init(|| {
-            load_where(
-                SHIPPED,
-                &|r| r.scope.as_deref() == Some("site-packages"),
-                Shards::PerCore,
-            )
+            let (raws, errors) = raw();
+            load_where(raws, errors, &|r| {
+                r.scope.as_deref() == Some("site-packages")
+            })
         })
         .as_ref()
         .map_err(Clone::clone)
@@ -148,23 +153,29 @@ pub fn site_packages() -> Result<&'static Catalog, RecipeErrors> {
 pub fn shipped() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| load_all(SHIPPED))
+        .get_or_init(|| {
+            let (raws, errors) = raw();
+            load_where(raws, errors, &|_| true)
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
 
 /// The recipes `scan` lists (no `listed: false` ones): what a scan, and a patch that asks
-/// for no unlisted recipe's flag, needs compiled. A third of the compilation time is saved.
+/// for no unlisted recipe's flag, needs.
 pub fn listed() -> Result<&'static Catalog, RecipeErrors> {
     static CATALOG: OnceLock<Result<Catalog, RecipeErrors>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| load_where(SHIPPED, &|r| r.listed != Some(false), Shards::PerCore))
+        .get_or_init(|| {
+            let (raws, errors) = raw();
+            load_where(raws, errors, &|r| r.listed != Some(false))
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
 
 /// The listed recipes named in `ids` (what `prefilter` says can match a tree), each distinct
-/// set compiled once per process.
+/// set validated once per process.
 pub fn for_recipes(ids: &[String]) -> Result<&'static Catalog, RecipeErrors> {
     type Cache = Vec<(Vec<String>, &'static Result<Catalog, RecipeErrors>)>;
     static CACHE: std::sync::Mutex<Cache> = std::sync::Mutex::new(Vec::new());
@@ -172,11 +183,10 @@ pub fn for_recipes(ids: &[String]) -> Result<&'static Catalog, RecipeErrors> {
     let found = match cache.iter().find(|(key, _)| key.as_slice() == ids) {
         Some((_, catalog)) => *catalog,
         None => {
-            let built = load_where(
-                SHIPPED,
-                &|r| r.listed != Some(false) && ids.contains(&r.id),
-                Shards::One,
-            );
+            let (raws, errors) = raw();
+            let built = load_where(raws, errors, &|r| {
+                r.listed != Some(false) && ids.contains(&r.id)
+            });
             let leaked: &'static Result<Catalog, RecipeErrors> = Box::leak(Box::new(built));
             cache.push((ids.to_vec(), leaked));
             leaked

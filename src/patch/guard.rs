@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// A guard as written in YAML: `capture` plus exactly one test.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGuard {
     pub capture: Option<String>,

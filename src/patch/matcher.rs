@@ -1,13 +1,13 @@
-//! Running the catalog's combined queries over a parsed file, one pass per shard: query predicates
-//! (`#eq?`, `#match?`) filter first, then each recipe's guards. A match keeps the node of every
-//! capture and lands in its recipe's bucket.
+//! Matching the catalog's recipes in a parsed file: one walk of the tree, only into nodes
+//! around needle hits; at each node the patterns whose root can be that kind are tried
+//! (`crate::pattern`: predicates first, then each recipe's guards). A match keeps the node of
+//! every capture and lands in its recipe's bucket.
 
 use super::recipe::{Catalog, Recipe};
 use super::source::Source;
+use crate::pattern;
 use std::ops::Range;
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
-
+use tree_sitter::Node;
 /// One match of one recipe: the node of each capture index (the first node when a capture
 /// matched several).
 pub struct Match<'t> {
@@ -26,7 +26,8 @@ pub fn worth_querying(recipe: &Recipe, text: &str) -> bool {
 }
 
 /// The matches of every recipe `wanted` selects, one bucket per recipe (catalog order), each
-/// in document order with one match per site node.
+/// in document order with one match per site node (the first, in the order the walk finds
+/// them, whose guards hold).
 pub fn find_all<'t>(
     catalog: &Catalog,
     src: &'t Source,
@@ -41,46 +42,79 @@ pub fn find_all<'t>(
     if !active.contains(&true) {
         return buckets;
     }
-    // Every site contains one of its recipe's needles, so the query only needs to look at the
-    // nodes around needle hits: a match that overlaps a range is returned whole.
-    let ranges = hit_ranges(catalog, &active, &src.text);
-    let mut cursor = QueryCursor::new();
-    for (s, shard) in catalog.shards.iter().enumerate() {
-        let in_shard = |r: usize| active[r] && catalog.recipes[r].shard == s;
-        if !(0..catalog.recipes.len()).any(in_shard) {
-            continue;
-        }
-        let count = shard.query.capture_names().len();
-        for range in &ranges {
-            cursor.set_byte_range(range.clone());
-            let mut matches =
-                cursor.matches(&shard.query, src.tree.root_node(), src.text.as_bytes());
-            while let Some(m) = matches.next() {
-                let r = shard.pattern_recipe[m.pattern_index];
-                if !active[r] {
-                    continue;
-                }
-                let recipe = &catalog.recipes[r];
-                let mut nodes = vec![None; count];
-                for cap in m.captures {
-                    let slot = &mut nodes[cap.index as usize];
-                    if slot.is_none() {
-                        *slot = Some(cap.node);
+    // Which (recipe, pattern) pairs can start at a node of each kind; `anywhere`: any kind.
+    let kinds = src.tree.language().node_kind_count();
+    let mut by_kind: Vec<Vec<(usize, usize)>> = vec![Vec::new(); kinds];
+    let mut anywhere: Vec<(usize, usize)> = Vec::new();
+    for (r, recipe) in catalog
+        .recipes
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| active[*r])
+    {
+        for p in 0..recipe.query.pattern_count() {
+            match recipe.query.root_kinds(p) {
+                Some(ks) => {
+                    for k in ks {
+                        if let Some(list) = by_kind.get_mut(k as usize) {
+                            if !list.contains(&(r, p)) {
+                                list.push((r, p));
+                            }
+                        }
                     }
                 }
-                let found = Match { nodes };
-                if recipe
-                    .guards
-                    .iter()
-                    .all(|g| g.holds(src, &|c| found.node(c)))
-                {
-                    buckets[r].push(found);
-                }
+                None => anywhere.push((r, p)),
+            }
+        }
+    }
+    // Every site contains one of its recipe's needles, so only nodes that overlap a needle hit
+    // can hold one.
+    let ranges = hit_ranges(catalog, &active, &src.text);
+    let overlaps = |n: Node<'_>| {
+        let i = ranges.partition_point(|r| r.end <= n.start_byte());
+        ranges.get(i).is_some_and(|r| r.start < n.end_byte())
+    };
+    let mut cursor = src.tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let inside = overlaps(node);
+        if inside {
+            let here = by_kind
+                .get(node.kind_id() as usize)
+                .map_or(&[][..], |l| &l[..]);
+            for &(r, p) in here.iter().chain(&anywhere) {
+                let recipe = &catalog.recipes[r];
+                let count = recipe.query.capture_names().len();
+                pattern::matches_at(&recipe.query, p, node, &src.text, &mut |caps| {
+                    let mut nodes = vec![None; count];
+                    for &(c, n) in caps {
+                        let slot = &mut nodes[c as usize];
+                        if slot.is_none() {
+                            *slot = Some(n);
+                        }
+                    }
+                    let found = Match { nodes };
+                    if recipe
+                        .guards
+                        .iter()
+                        .all(|g| g.holds(src, &|c| found.node(c)))
+                    {
+                        buckets[r].push(found);
+                    }
+                });
+            }
+        }
+        if inside && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
             }
         }
     }
     for (bucket, recipe) in buckets.iter_mut().zip(&catalog.recipes) {
-        // A match seen from two ranges is one match.
+        // One match per site: the first found.
         bucket.sort_by_key(|m| m.node(recipe.site).map(|n| (n.start_byte(), n.id())));
         bucket.dedup_by_key(|m| m.node(recipe.site).map(|n| n.id()));
     }

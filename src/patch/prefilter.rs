@@ -4,8 +4,7 @@
 //! Compiling a query costs far more than searching for strings (tree-sitter analyses every
 //! pattern against the grammar), so a recipe that cannot match is never compiled.
 
-use super::catalog::SHIPPED;
-use super::rule::RawRecipe;
+use super::catalog::raw;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -32,10 +31,10 @@ struct Needs {
 pub fn listed() -> &'static Prefilter {
     static PREFILTER: OnceLock<Prefilter> = OnceLock::new();
     PREFILTER.get_or_init(|| {
-        let raws = SHIPPED
+        let raws = raw()
+            .0
             .iter()
-            .filter_map(|(_, text)| yaml_serde::from_str::<Vec<RawRecipe>>(text).ok())
-            .flatten()
+            .map(|(_, r)| r)
             .filter(|r| r.listed != Some(false));
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         let mut strings = Vec::new();
@@ -49,8 +48,8 @@ pub fn listed() -> &'static Prefilter {
             .map(|r| Needs {
                 any: r.needles.iter().map(|n| at(n)).collect(),
                 all: required_literals(&r.query).iter().map(|l| at(l)).collect(),
-                id: r.id,
-                kind: r.kind,
+                id: r.id.clone(),
+                kind: r.kind.clone(),
             })
             .collect();
         Prefilter { strings, recipes }

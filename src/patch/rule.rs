@@ -1,5 +1,5 @@
 //! A recipe as written in YAML (raw serde types, unknown fields are errors) and as validated
-//! (typed, with capture indices into its shard's query).
+//! (typed, with its compiled query).
 
 pub use super::edit::Applicability;
 use super::gate::{Gate, RawGate};
@@ -7,10 +7,10 @@ use super::guard::{Guard, RawGuard};
 use super::options::PatchOption;
 use super::site::{Action, SiteKind};
 use super::template::Template;
+use crate::pattern::Patterns;
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRecipe {
     pub(super) id: String,
@@ -43,7 +43,7 @@ pub(super) struct RawRecipe {
     pub(super) files: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRewrite {
     pub(super) replace: Option<String>,
@@ -58,14 +58,14 @@ pub(super) struct RawRewrite {
     pub(super) edits: Vec<RawEdit>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawEdit {
     pub(super) replace: String,
     pub(super) with: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawApplied {
     pub(super) recipe: Option<String>,
@@ -115,11 +115,8 @@ pub struct Recipe {
     pub option: Option<PatchOption>,
     pub applicability: Applicability,
     pub needles: Vec<String>,
-    /// The catalog shard whose query holds this recipe's patterns; capture indices are that
-    /// query's.
-    pub shard: usize,
-    /// This recipe's patterns in its shard's query.
-    pub patterns: Range<usize>,
+    /// The compiled query; capture indices are its.
+    pub query: Patterns,
     pub site: u32,
     pub value: u32,
     pub guards: Vec<Guard>,

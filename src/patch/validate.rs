@@ -11,13 +11,11 @@ use super::rule::{
 use super::site::{Action, SiteKind};
 use super::source::language;
 use super::template;
-use std::ops::Range;
-use tree_sitter::{CaptureQuantifier, Query};
+use crate::pattern::Patterns;
 
 pub(super) fn validate(
     raw: RawRecipe,
-    query: Result<&Query, String>,
-    patterns: Range<usize>,
+    query: Result<Patterns, String>,
 ) -> Result<Recipe, Vec<String>> {
     let mut errors = Vec::new();
     if raw.id.is_empty()
@@ -82,7 +80,7 @@ pub(super) fn validate(
         errors.push("needles must list at least one string the file must contain".into());
     }
     let query = match query {
-        Ok(q) if !patterns.is_empty() => q,
+        Ok(q) if q.pattern_count() > 0 => q,
         Ok(_) => {
             errors.push("query holds no pattern".into());
             return Err(errors);
@@ -92,14 +90,7 @@ pub(super) fn validate(
             return Err(errors);
         }
     };
-    // A capture counts only when one of this recipe's own patterns has it.
-    let capture = |name: &str| {
-        query.capture_index_for_name(name).filter(|&c| {
-            patterns
-                .clone()
-                .any(|p| query.capture_quantifiers(p)[c as usize] != CaptureQuantifier::Zero)
-        })
-    };
+    let capture = |name: &str| query.capture_index_for_name(name);
     let mut need = |name: &str, what: &str| -> u32 {
         capture(name).unwrap_or_else(|| {
             errors.push(format!("{what} capture @{name} is not in the query"));
@@ -174,8 +165,7 @@ pub(super) fn validate(
         gates,
         scope,
         files: raw.files,
-        shard: 0,
-        patterns,
+        query,
     })
 }
 

@@ -36,18 +36,18 @@ fn main() {
     let load = median(10, || {
         load_all(SHIPPED).expect("recipes load");
     });
-    println!("load and compile every recipe: {}", ms(load));
+    println!("read, validate and compile every recipe: {}", ms(load));
     let start = Instant::now();
     let listed = catalog::listed().expect("recipes load").recipes.len();
     println!(
-        "load and compile the {listed} listed recipes (all that scan needs), once: {:.2} ms",
+        "validate and compile the {listed} listed recipes (all that scan needs), once: {:.2} ms",
         start.elapsed().as_secs_f64() * 1e3
     );
     let recipes = catalog::shipped().expect("recipes load");
 
     let install = locate(Some(&root), Path::new("/")).expect("the generated tree is an install");
     let start = Instant::now();
-    let all_files = sadfix::install::python_files(&install.root);
+    let all_files = sadfix::install::files::read_all(sadfix::install::python_files(&install.root));
     let filter = sadfix::patch::prefilter::listed();
     let ids = filter.recipes_for(&sadfix::patch::scan::present(&filter.strings, &all_files));
     let prefilter = start.elapsed();
@@ -57,7 +57,7 @@ fn main() {
         .recipes
         .len();
     println!(
-        "find the needles and literals in the tree: {:.2} ms; compile the {needed} recipes that can match, once: {:.2} ms",
+        "read the tree and find the needles and literals: {:.2} ms; validate and compile the {needed} recipes that can match, once: {:.2} ms",
         prefilter.as_secs_f64() * 1e3,
         start.elapsed().as_secs_f64() * 1e3
     );
@@ -69,7 +69,7 @@ fn main() {
         "scan the tree (library, recipes loaded): {} ({sites} sites)",
         ms(scan)
     );
-    let files = sadfix::install::python_files(&install.root);
+    let files = sadfix::install::files::read_all(sadfix::install::python_files(&install.root));
     let full_parse = median(5, || {
         let (_, all) = sadfix::patch::scan::analyze_files(
             catalog::shipped,

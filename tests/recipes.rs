@@ -399,7 +399,7 @@ fn a_new_cuda_timeout_updates_the_bounded_check() {
 fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
     use sadfix::patch::scan::{analyze_files, FileOutcome};
     let root = util::fixtures();
-    let files = sadfix::install::python_files(&root);
+    let files = sadfix::install::files::read_all(sadfix::install::python_files(&root));
     let sites = |partial: bool| {
         let (_, results) = analyze_files(
             catalog::shipped,
@@ -424,7 +424,7 @@ fn partial_parsing_lists_the_same_sites_as_a_full_parse() {
     assert_eq!(sites(true), full);
 }
 
-/// `scan` compiles only the recipes that can match: a needle, and every literal their query
+/// `scan` validates only the recipes that can match: a needle, and every literal their query
 /// compares a capture with, in one file; it must list exactly what the whole catalog lists, on
 /// every fixture file and on each file alone.
 #[test]
@@ -432,8 +432,8 @@ fn compiling_only_the_needed_recipes_lists_the_same_sites() {
     use sadfix::patch::prefilter;
     use sadfix::patch::scan::{analyze_files, present, FileOutcome};
     let root = util::fixtures();
-    let files = sadfix::install::python_files(&root);
-    let sites = |files: &[std::path::PathBuf], only_needed: bool| {
+    let files = sadfix::install::files::read_all(sadfix::install::python_files(&root));
+    let sites = |files: &[sadfix::install::files::FileBytes], only_needed: bool| {
         let filter = prefilter::listed();
         let ids = filter.recipes_for(&present(&filter.strings, files));
         let load = || {
@@ -462,9 +462,17 @@ fn compiling_only_the_needed_recipes_lists_the_same_sites() {
             .collect::<Vec<_>>()
     };
     assert_eq!(sites(&files, true), sites(&files, false));
-    for file in files.iter().filter(|f| f.starts_with(root.join("cases"))) {
+    for file in files
+        .iter()
+        .filter(|f| f.path.starts_with(root.join("cases")))
+    {
         let one = std::slice::from_ref(file);
-        assert_eq!(sites(one, true), sites(one, false), "{}", file.display());
+        assert_eq!(
+            sites(one, true),
+            sites(one, false),
+            "{}",
+            file.path.display()
+        );
     }
 }
 

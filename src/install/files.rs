@@ -16,6 +16,21 @@ const SKIPPED_DIRS: [&str; 9] = [
     ".mypy_cache",
 ];
 
+/// A file's bytes, read once for every pass a scan or a patch makes over it, or why they could
+/// not be read.
+pub struct FileBytes {
+    pub path: PathBuf,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// Read `files` on all cores, in their order.
+pub fn read_all(files: Vec<PathBuf>) -> Vec<FileBytes> {
+    crate::parallel::map(files, &|path: PathBuf| FileBytes {
+        bytes: std::fs::read(&path).map_err(|e| e.to_string()),
+        path,
+    })
+}
+
 /// Every `*.py` file under `root`, sorted, skipping `SKIPPED_DIRS` and any directory holding a
 /// `pyvenv.cfg` (a venv under another name).
 pub fn python_files(root: &Path) -> Vec<PathBuf> {

@@ -1,7 +1,7 @@
 //! Where the SadTalker install is, what layout it has, its Python files and its interpreter.
 
 mod discover;
-mod files;
+pub mod files;
 pub mod packages;
 mod python;
 mod shim;

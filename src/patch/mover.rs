@@ -7,8 +7,9 @@
 //! the header line of an enclosing class) judges a site exactly as a whole-file parse does.
 
 use super::site::Site;
+use crate::install::files::FileBytes;
 use regex::Regex;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The recipe whose sites are such starting values.
 pub const RECIPE: &str = "device-cpu-moved-by-to";
@@ -16,16 +17,15 @@ pub const RECIPE: &str = "device-cpu-moved-by-to";
 /// Name, in each such site's note, where the install moves an instance of its class with
 /// `.to(...)` (`self.facemodel = ParametricFaceModel(...)` then `self.facemodel.to(...)`), or
 /// that nothing does. Only the files holding an instance of the class are looked at twice.
-pub fn name_callers(root: &Path, files: &[PathBuf], sites: &mut [Site]) {
+pub fn name_callers(root: &Path, files: &[FileBytes], sites: &mut [Site]) {
     if !sites.iter().any(|s| s.recipe.as_deref() == Some(RECIPE)) {
         return;
     }
-    let texts: Vec<(PathBuf, String)> = files
+    let texts: Vec<(&Path, &str)> = files
         .iter()
         .filter_map(|f| {
-            let text = std::fs::read_to_string(f).ok()?;
-            let rel = f.strip_prefix(root).unwrap_or(f).to_path_buf();
-            Some((rel, text))
+            let text = std::str::from_utf8(f.bytes.as_deref().ok()?).ok()?;
+            Some((f.path.strip_prefix(root).unwrap_or(&f.path), text))
         })
         .collect();
     for site in sites
@@ -34,8 +34,8 @@ pub fn name_callers(root: &Path, files: &[PathBuf], sites: &mut [Site]) {
     {
         let Some(class) = texts
             .iter()
-            .find(|(rel, _)| *rel == site.file)
-            .and_then(|(_, text)| class_at_line(text, site.line))
+            .find(|(rel, _)| *rel == site.file.as_path())
+            .and_then(|&(_, text)| class_at_line(text, site.line))
         else {
             continue;
         };

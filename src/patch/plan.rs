@@ -13,6 +13,7 @@ use super::rule::Scope;
 use super::scan::{analyze_files, Broken, FileOutcome, Unparsed};
 use super::site::Site;
 use super::verify::{self, Compiled};
+use crate::install::files::read_all;
 use crate::install::{python_files, Install};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -122,7 +123,8 @@ pub fn plan_files<'c>(
     installed: &Installed,
 ) -> Result<Plan, PatchError> {
     let root = target.root;
-    let (catalog, results) = analyze_files(load, needles, root, target.files, options, true)?;
+    let files = read_all(target.files.to_vec());
+    let (catalog, results) = analyze_files(load, needles, root, &files, options, true)?;
     let wanted: Vec<&Recipe> = catalog
         .recipes
         .iter()
@@ -194,7 +196,7 @@ pub fn plan_files<'c>(
             rel,
         });
     }
-    super::mover::name_callers(root, target.files, &mut plan.sites);
+    super::mover::name_callers(root, &files, &mut plan.sites);
     let results: Vec<(PathBuf, Vec<u8>)> = plan
         .changes
         .iter()

@@ -9,6 +9,7 @@ use super::prefilter;
 use super::recipe::{Catalog, RecipeErrors};
 use super::site::Site;
 use super::source::{Source, SyntaxErrorAt};
+use crate::install::files::{read_all, FileBytes};
 use crate::install::{python_files, Install};
 use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
@@ -68,8 +69,12 @@ fn scan_where(
     install: &Install,
     keep: &dyn Fn(&str, &str) -> bool,
 ) -> Result<(ScanReport, &'static super::recipe::Catalog), ScanError> {
-    let files = python_files(&install.root);
-    let prefilter = prefilter::listed();
+    // Each file is read once, while the recipes' YAML is read beside it.
+    let (prefilter, files) = std::thread::scope(|scope| {
+        let reading = scope.spawn(prefilter::listed);
+        let files = read_all(python_files(&install.root));
+        (reading.join().expect("reading the recipes panicked"), files)
+    });
     let ids = prefilter.recipes_where(&present(&prefilter.strings, &files), keep);
     let (catalog, results) = analyze_files(
         || catalog::for_recipes(&ids),
@@ -95,14 +100,14 @@ fn scan_where(
     Ok((report, catalog))
 }
 
-/// For each file, which of `strings` it holds (read on all cores, one pass per file; a file
-/// that cannot be read holds none, and is reported by the scan itself).
-pub fn present(strings: &[String], files: &[PathBuf]) -> Vec<Vec<bool>> {
+/// For each file, which of `strings` it holds (on all cores, one pass per file; a file that
+/// could not be read holds none, and is reported by the scan itself).
+pub fn present(strings: &[String], files: &[FileBytes]) -> Vec<Vec<bool>> {
     let finder = finder(strings);
-    par_map(files.to_vec(), &|path: PathBuf| {
-        let bytes = std::fs::read(path).unwrap_or_default();
+    crate::parallel::map(files.iter().collect(), &|file: &FileBytes| {
         let mut found = vec![false; strings.len()];
-        for m in finder.find_overlapping_iter(&bytes) {
+        let bytes = file.bytes.as_deref().unwrap_or_default();
+        for m in finder.find_overlapping_iter(bytes) {
             found[m.pattern().as_usize()] = true;
         }
         found
@@ -169,27 +174,30 @@ enum Prepared {
     Broken(Broken),
 }
 
-/// Analyse `files` (absolute, under `root`): read, prefilter by `needles` and parse them on all
-/// cores while `load` compiles the recipes alongside (the two costs are of the same size),
-/// then match. Results keep the order of `files`. With `partial`, only the statements around
+/// Analyse `files` (read, their paths absolute under `root`): prefilter by `needles` and parse
+/// them on all cores while `load` validates the recipes alongside, then match. Results keep the order of `files`. With `partial`, only the statements around
 /// needle hits are parsed (`outline`): enough to list sites, not to rewrite a file.
 pub fn analyze_files<'c>(
     load: impl FnOnce() -> Result<&'c Catalog, RecipeErrors> + Send,
     needles: &[String],
     root: &Path,
-    files: &[PathBuf],
+    files: &[FileBytes],
     options: &PatchOptions,
     partial: bool,
 ) -> Result<(&'c Catalog, Vec<FileResult>), RecipeErrors> {
     let finder = finder(needles);
     std::thread::scope(|scope| {
         let loading = scope.spawn(load);
-        let prepared = par_map(files.to_vec(), &|path: PathBuf| {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            (rel, prepare(&finder, &path, partial))
+        let prepared = crate::parallel::map(files.iter().collect(), &|file: &FileBytes| {
+            let rel = file
+                .path
+                .strip_prefix(root)
+                .unwrap_or(&file.path)
+                .to_path_buf();
+            (rel, prepare(&finder, file, partial))
         });
         let catalog = loading.join().expect("loading the recipes panicked")?;
-        let outcomes = par_map(prepared, &|(rel, p): (PathBuf, Prepared)| {
+        let outcomes = crate::parallel::map(prepared, &|(rel, p): (PathBuf, Prepared)| {
             let outcome = match p {
                 Prepared::Skipped => FileOutcome::Skipped,
                 Prepared::Broken(why) => FileOutcome::Broken(why),
@@ -204,39 +212,16 @@ pub fn analyze_files<'c>(
     })
 }
 
-/// `f` over `items` on all cores, keeping the order.
-fn par_map<T: Send, U: Send>(items: Vec<T>, f: &(dyn Fn(T) -> U + Sync)) -> Vec<U> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let size = items.len().div_ceil(threads).max(1);
-    let mut chunks: Vec<Vec<T>> = Vec::new();
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        chunks.push(items.by_ref().take(size).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a scan thread panicked"))
-            .collect()
-    })
-}
-
-fn prepare(finder: &AhoCorasick, path: &Path, partial: bool) -> Prepared {
-    let bytes = match std::fs::read(path) {
+fn prepare(finder: &AhoCorasick, file: &FileBytes, partial: bool) -> Prepared {
+    let bytes = match &file.bytes {
         Ok(b) => b,
-        Err(e) => return Prepared::Broken(Broken::Unreadable(e.to_string())),
+        Err(e) => return Prepared::Broken(Broken::Unreadable(e.clone())),
     };
-    let text = match std::str::from_utf8(&bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         // Only a file a recipe could match is worth a complaint.
         Err(e) => {
-            return if finder.is_match(String::from_utf8_lossy(&bytes).as_ref()) {
+            return if finder.is_match(String::from_utf8_lossy(bytes).as_ref()) {
                 Prepared::Broken(Broken::NotUtf8(e.valid_up_to()))
             } else {
                 Prepared::Skipped
@@ -263,18 +248,18 @@ fn prepare(finder: &AhoCorasick, path: &Path, partial: bool) -> Prepared {
         if let Some(regions) = outline::regions(&text[offset..], &hits) {
             let covered: usize = regions.iter().map(|r| r.len()).sum();
             if covered * 2 < text.len() {
-                if let Some(src) = Source::parse_regions(&bytes, &regions) {
+                if let Some(src) = Source::parse_regions(bytes, &regions) {
                     if src.syntax_error().is_none() {
-                        return Prepared::Parsed(bytes, src);
+                        return Prepared::Parsed(bytes.to_vec(), src);
                     }
                 }
             }
         }
     }
-    let src = Source::parse(&bytes).expect("checked UTF-8 above");
+    let src = Source::parse(bytes).expect("checked UTF-8 above");
     match src.syntax_error() {
         Some(at) => Prepared::Broken(Broken::Syntax(at)),
-        None => Prepared::Parsed(bytes, src),
+        None => Prepared::Parsed(bytes.to_vec(), src),
     }
 }
 

@@ -71,6 +71,10 @@ done
 ln -s "$cache/venv" "$app/.venv"
 py="$app/.venv/bin/python"
 site=$("$py" -c 'import os, sadtalker; print(os.path.dirname(sadtalker.__file__))')
+# sadfix's pattern matcher against tree-sitter's query engine on the package's real code.
+t=$(now)
+SADFIX_PATTERN_TREE="$site" cargo test -q --test patterns the_walk_matches_what_tree_sitter_matches
+echo "time: matcher compared with tree-sitter on $site $(since "$t") s"
 cd "$app"
 # 0.2 s of audio: 5 frames, so 3 Face Renderer iterations at the package's batch size 2.
 "$py" "$fixture/make_inputs.py" face.png talk.wav 0.2

@@ -1,8 +1,8 @@
-//! Which listed recipes can match a tree, decided before any query compiles: a recipe needs one
+//! Which listed recipes can match a tree, decided before any is validated: a recipe needs one
 //! of its needles in a file, and, where its query is one plain pattern (no alternation, no
 //! quantifier), every string its `#eq?` predicates compare a capture with, in that same file.
-//! Compiling a query costs far more than searching for strings (tree-sitter analyses every
-//! pattern against the grammar), so a recipe that cannot match is never compiled.
+//! A recipe that cannot match is never validated, its guards' expressions never checked, and its
+//! patterns never tried at a node.
 
 use super::catalog::raw;
 use std::collections::BTreeMap;

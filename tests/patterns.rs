@@ -226,3 +226,22 @@ fn optional_children_anchors_and_absent_fields_match_like_tree_sitter() {
         assert_eq!(by_walk(&ours, &tree, text), want, "{query}");
     }
 }
+
+#[test]
+fn any_cut_of_a_shipped_query_compiles_or_fails_without_panicking() {
+    let lang = language();
+    let mut refused = 0;
+    for (id, text) in shipped_queries() {
+        let cuts = (0..text.len()).filter(|&i| text.is_char_boundary(i));
+        for cut in cuts {
+            let part = &text[..cut];
+            let result = std::panic::catch_unwind(|| pattern::compile(&lang, part).is_err());
+            match result {
+                Ok(failed) => refused += usize::from(failed),
+                Err(_) => panic!("{id}: compiling the first {cut} bytes panicked:\n{part}"),
+            }
+        }
+    }
+    // Most cuts leave an unclosed pattern, which must be an error, not a pattern.
+    assert!(refused > 1000, "only {refused} cuts refused");
+}

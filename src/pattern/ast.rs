@@ -15,13 +15,9 @@ pub struct Patterns {
 /// One top-level pattern.
 #[derive(Debug)]
 pub struct Pattern {
-    /// Where the pattern starts in the query text.
-    pub(super) start_byte: usize,
     pub(super) root: Step,
     /// Every predicate written anywhere in the pattern; all must hold for a match.
     pub(super) predicates: Vec<Predicate>,
-    /// The captures the pattern names, each once.
-    pub(super) captures: Vec<u32>,
 }
 
 /// A pattern element with what follows it: its captures and whether it may be absent.
@@ -121,10 +117,6 @@ impl Patterns {
         self.list.len()
     }
 
-    pub fn start_byte_for_pattern(&self, pattern: usize) -> usize {
-        self.list[pattern].start_byte
-    }
-
     pub fn capture_names(&self) -> &[String] {
         &self.capture_names
     }
@@ -134,11 +126,6 @@ impl Patterns {
             .iter()
             .position(|n| n == name)
             .map(|i| i as u32)
-    }
-
-    /// The captures pattern `pattern` names.
-    pub fn pattern_captures(&self, pattern: usize) -> &[u32] {
-        &self.list[pattern].captures
     }
 
     /// The node kinds a match of `pattern` can start at; `None`: any node.

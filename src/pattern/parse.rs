@@ -26,13 +26,10 @@ pub fn compile(language: &Language, source: &str) -> Result<Patterns, PatternErr
         if p.at >= source.len() {
             break;
         }
-        let start_byte = p.at;
         let root = p.step(true)?;
-        let mut captures = std::mem::take(&mut p.used);
-        captures.sort_unstable();
-        captures.dedup();
+        let used = std::mem::take(&mut p.used);
         for (at, capture) in std::mem::take(&mut p.pending) {
-            if !captures.contains(&capture) {
+            if !used.contains(&capture) {
                 return Err(p.error_at(
                     at,
                     format!(
@@ -43,10 +40,8 @@ pub fn compile(language: &Language, source: &str) -> Result<Patterns, PatternErr
             }
         }
         list.push(Pattern {
-            start_byte,
             root,
             predicates: std::mem::take(&mut p.predicates),
-            captures,
         });
     }
     Ok(Patterns {
